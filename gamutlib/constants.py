@@ -1,0 +1,14 @@
+"""Names shared by every part of gamut (the contracts of DESIGN.md)."""
+
+# The 17 OpenFace intensity AUs, in OpenFace's column order.
+AU_IDS = (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 45)
+AU_NAMES = tuple(f"AU{i:02d}" for i in AU_IDS)
+AU_MAX = 5.0  # OpenFace intensity scale is 0..5
+
+# The 7 classes GANmut trains on (AffectNet's 8 minus contempt), in its order.
+EMOTIONS = ("neutral", "happy", "sad", "surprised", "fearful", "disgusted", "angry")
+
+# Modalities the renderer draws the same face in.
+STYLES = ("photo", "sketch", "cartoon")
+
+N_LANDMARKS = 68  # iBUG 300-W layout

@@ -1,0 +1,59 @@
+"""What a method gives the trainer.
+
+A method (StarGAN, GANmut, a judge, ...) owns its networks and the maths of
+its loss phases; the trainer owns everything else: the loop, optimizers,
+schedules, mixed precision, checkpoints, logs, progress and DDP. This keeps
+GAN maths out of the loop (the stylegan2-ada layout) and lets one loop train
+every method of the study.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Protocol
+
+import torch
+from torch import nn
+
+
+@dataclass
+class Phase:
+    """One optimisation phase: which networks it updates, and how often.
+
+    ``fn(batch, step)`` returns a dict of scalar tensors; the key ``"loss"`` is
+    the one back-propagated, the rest are logged (detached by the trainer).
+    ``every`` runs the phase on steps where ``step % every == every - 1``
+    (StarGAN's n_critic: D every step, G every 5th).
+    """
+
+    name: str
+    nets: tuple[str, ...]
+    fn: Callable[[dict[str, torch.Tensor], int], dict[str, torch.Tensor]]
+    every: int = 1
+
+
+class Method(Protocol):
+    """The interface the trainer drives (see gamutlib/training/trainer.py)."""
+
+    name: str
+    config: dict[str, Any]
+
+    def networks(self) -> dict[str, nn.Module]:
+        """Every trainable network by name, e.g. {"G": G, "D": D}."""
+
+    def optim_groups(self) -> dict[str, dict[str, Any]]:
+        """Per-network optimizer settings, e.g. {"G": {"lr": 1e-4, "betas": (0.5, 0.999)}}.
+        Learnable method parameters (GANmut's directions) belong to a network
+        module so that they are saved and optimised with it."""
+
+    def phases(self) -> list[Phase]:
+        """Loss phases in the order they run within one step."""
+
+    def data(self, device: torch.device, seed: int) -> Iterator[dict[str, torch.Tensor]]:
+        """An endless iterator of training batches already on ``device``."""
+
+    def samples(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """An image grid (N, 3, H, W) in [-1, 1] to save as a PNG during training."""
+
+    def export(self) -> dict[str, nn.Module]:
+        """The networks that ship (normally {"G": G}); weights/ holds only these."""
