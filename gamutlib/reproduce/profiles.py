@@ -1,0 +1,48 @@
+"""Run profiles: how much of the study a machine can afford.
+
+- ``gpu``: everything, training included; writes the record (book/).
+- ``cpu``: everything the shipped weights allow; a notebook that cannot do its
+  full work on a CPU declares that it runs its smoke settings there.
+- ``smoke``: the smallest settings that still run every code path (CI).
+
+A notebook declares a per-profile substitute in its jupytext header::
+
+    # ---
+    # jupyter:
+    #   gamut:
+    #     profiles:
+    #       cpu: smoke
+    # ---
+
+and receives the *effective* profile as its ``profile`` parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+PROFILES = ("smoke", "cpu", "gpu")
+RECORD_PROFILE = "gpu"
+
+
+def default_profile() -> str:
+    """gpu where CUDA is available, cpu otherwise."""
+    import torch
+
+    return "gpu" if torch.cuda.is_available() else "cpu"
+
+
+def effective_profile(metadata: Mapping[str, Any], profile: str) -> str:
+    """The profile a notebook actually runs under when ``profile`` is asked for."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILES)}")
+    declared = (metadata.get("gamut") or {}).get("profiles") or {}
+    if not isinstance(declared, Mapping):
+        raise ValueError(f"gamut.profiles must map a profile to a profile, got {declared!r}")
+    chosen = declared.get(profile, profile)
+    if chosen not in PROFILES:
+        raise ValueError(f"gamut.profiles maps {profile!r} to unknown profile {chosen!r}")
+    if PROFILES.index(chosen) > PROFILES.index(profile):
+        raise ValueError(f"gamut.profiles maps {profile!r} up to {chosen!r}; a notebook may only step down")
+    return chosen

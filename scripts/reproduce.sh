@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# README command one: install, re-run the study's notebooks on the profile this
+# machine affords, check their numbers against book/results, build the book.
+# Any failed cell, disagreeing number or build warning fails the command.
+# Arguments go to `gamut reproduce` (e.g. --profile smoke, --only intro).
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/venv.sh" book
+
+gamut reproduce "$@"
+echo "[gamut] building the book from the record (book/)"
+jupyter-book build . --path-output book -W -n --keep-going --quiet
+echo "[gamut] the book: $ROOT/book/_build/html/index.html"
