@@ -1,0 +1,108 @@
+"""`random_faces`: a batch of the benchmark with every key of the batch contract."""
+
+from __future__ import annotations
+
+import torch
+
+from gamutlib.constants import AU_MAX, STYLES
+
+from gamutlib.faces.emotion import emotion_to_aus, sample_emotions
+from gamutlib.faces.identity import Identity, sample_identities
+from gamutlib.faces.labels import noisy_label
+from gamutlib.faces.render import DEFAULT_LIGHT, render
+
+# Nuisance spread (radians / unit vectors): small head turns, as in aligned
+# face crops; the light swings around a key light from the upper left.
+POSE_STD = (0.12, 0.08, 0.06)
+POSE_LIMIT = (0.35, 0.25, 0.2)
+LIGHT_STD = (0.35, 0.2, 0.0)
+
+
+def sample_nuisance(n: int, generator: torch.Generator, pose_scale: float = 1.0) -> dict[str, torch.Tensor]:
+    """Pose (n, 3), light (n, 3), background (n, 3) and grain seed (n,), on CPU."""
+    std, limit = torch.tensor(POSE_STD), torch.tensor(POSE_LIMIT)
+    pose = (torch.randn(n, 3, generator=generator) * std * pose_scale).clamp(-limit, limit)
+    light = torch.tensor(DEFAULT_LIGHT) + torch.randn(n, 3, generator=generator) * torch.tensor(LIGHT_STD)
+    background = 0.25 + 0.55 * torch.rand(n, 3, generator=generator)
+    seed = torch.randint(0, 2**30, (n,), generator=generator)
+    return {"pose": pose, "light": light, "background": background, "noise_seed": seed}
+
+
+def style_ids(style: str | int | torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
+    """(n,) style ids; "random" draws one of STYLES per face."""
+    if isinstance(style, str) and style == "random":
+        return torch.randint(len(STYLES), (n,), generator=generator)
+    if isinstance(style, str):
+        if style not in STYLES:
+            raise ValueError(f"style must be 'random' or one of {STYLES}, got {style!r}")
+        return torch.full((n,), STYLES.index(style), dtype=torch.long)
+    if isinstance(style, int):
+        return torch.full((n,), style, dtype=torch.long)
+    return torch.as_tensor(style).long().reshape(-1).cpu()
+
+
+def random_faces(
+    n: int,
+    size: int = 128,
+    split: str = "train",
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    style: str | int | torch.Tensor = "photo",
+    generator: torch.Generator | None = None,
+    identity: Identity | None = None,
+    emotion: torch.Tensor | None = None,
+    intensity: torch.Tensor | None = None,
+    aus: torch.Tensor | None = None,
+    au_jitter: float = 0.25,
+    pose_scale: float = 1.0,
+) -> dict[str, torch.Tensor]:
+    """``n`` random faces with ground truth, generated on ``device``.
+
+    Every random choice comes from one CPU ``torch.Generator`` (seeded with
+    ``seed`` unless given), so a seed gives the same batch on every device.
+    ``identity``, ``emotion``/``intensity`` or ``aus`` fix those parts.
+    ``au_jitter`` is the std of per-face Gaussian noise added to the emotion's
+    AUs (people do not hit prototypes exactly, and AU regressors need AUs that
+    vary beyond the 7 prototype directions).
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    g = generator if generator is not None else torch.Generator().manual_seed(seed)
+    if identity is None:
+        identity = sample_identities(n, split, generator=g)
+    identity = identity.to("cpu")
+    if len(identity) != n:
+        raise ValueError(f"identity has {len(identity)} faces, expected {n}")
+    if emotion is None:
+        emotion, intensity = sample_emotions(n, g)
+    elif intensity is None:
+        raise ValueError("give intensity together with emotion")
+    emotion, intensity = emotion.float().cpu(), intensity.float().cpu()
+    jitter = torch.randn(n, 17, generator=g) * au_jitter
+    if aus is None:
+        aus = (emotion_to_aus(emotion, intensity, identity) + jitter).clamp(0, AU_MAX)
+    label = noisy_label(emotion, intensity, g)
+    styles = style_ids(style, n, g)
+    nuisance = sample_nuisance(n, g, pose_scale)
+    identity = identity.to(device)
+    out = render(
+        identity,
+        aus.to(device),
+        pose=nuisance["pose"].to(device),
+        light=nuisance["light"].to(device),
+        style=styles.to(device),
+        size=size,
+        background=nuisance["background"].to(device),
+        noise_seed=nuisance["noise_seed"].to(device),
+    )
+    return {
+        "image": out["image"],
+        "aus": aus.to(device).float(),
+        "landmarks": out["landmarks"],
+        "identity": identity.id,
+        "style": styles.to(device),
+        "pose": nuisance["pose"].to(device),
+        "emotion": emotion.to(device),
+        "intensity": intensity.to(device),
+        "label": label.to(device),
+    }
