@@ -24,12 +24,18 @@ class Phase:
     the one back-propagated, the rest are logged (detached by the trainer).
     ``every`` runs the phase on steps where ``step % every == every - 1``
     (StarGAN's n_critic: D every step, G every 5th).
+    ``capturable`` declares ``fn`` graph-safe, so on CUDA the trainer may
+    capture the whole phase as a CUDA graph (gamutlib/training/graphs.py): no
+    ``.item()`` or other host syncs, no Python branches or shapes that depend
+    on tensor values or on ``step`` (a captured graph replays what it saw).
+    Random ops are fine. Leave it False when unsure: the phase then runs eagerly.
     """
 
     name: str
     nets: tuple[str, ...]
     fn: Callable[[dict[str, torch.Tensor], int], dict[str, torch.Tensor]]
     every: int = 1
+    capturable: bool = False
 
 
 class Method(Protocol):
@@ -56,4 +62,11 @@ class Method(Protocol):
         """An image grid (N, 3, H, W) in [-1, 1] to save as a PNG during training."""
 
     def export(self) -> dict[str, nn.Module]:
-        """The networks that ship (normally {"G": G}); weights/ holds only these."""
+        """The networks that ship (normally {"G": G}); weights/ holds only these.
+        Return the same module objects as ``networks()``: the trainer then ships
+        their EMA copies when EMA is on."""
+
+    # Optional: ``to(device)`` moves whatever else the method holds (frozen
+    # judges, constant tensors); the trainer calls it before training. A data
+    # iterator with ``state_dict()``/``load_state_dict()`` is resumed from its
+    # state; any other is re-opened from (seed, rank, step) at each checkpoint.

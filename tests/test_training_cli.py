@@ -1,0 +1,98 @@
+"""`gamut train` and `gamut bench train` on CPU (tiny sizes, few steps)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from gamutlib.cli import main
+from gamutlib.training.registry import register_method
+from test_training_tinygan import TinyGAN
+
+register_method("tiny_cli")(type("TinyCli", (TinyGAN,), {"name": "tiny_cli"}))
+
+FAST = {"device": "cpu", "progress": False, "log_every": 2, "checkpoint_every": 4, "sample_every": 4}
+
+
+def write_toml(path, steps=6):
+    lines = ['method = "tiny_cli"', "[train]", f"steps = {steps}", "seed = 1"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in FAST.items()]
+    lines += ["[model]", "width = 3"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_dry_run_prints_the_resolved_config(tmp_path):
+    cfg = write_toml(tmp_path / "c.toml")
+    result = CliRunner().invoke(main, ["train", "tiny_cli", "--config", str(cfg), "--steps", "9", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    resolved = json.loads(result.output)
+    assert resolved["train"]["steps"] == 9 and resolved["train"]["seed"] == 1
+    assert resolved["model"]["width"] == 3 and resolved["model"]["n_critic"] == 2
+    assert not (tmp_path / "runs").exists()
+
+
+def test_train_resume_and_export(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"method": "tiny_cli", "train": {"steps": 4, **FAST}, "model": {"width": 3}}))
+    result = CliRunner().invoke(main, ["train", "tiny_cli", "--config", str(cfg), "--out", "runs"])
+    assert result.exit_code == 0, result.output
+    run = tmp_path / "runs" / "00000-tiny_cli"
+    assert (run / "checkpoints" / "ckpt-0000004.pt").exists()
+    result = CliRunner().invoke(main, ["train", "tiny_cli", "--resume", str(run), "--steps", "8",
+                                       "--export", "tiny_cli_g"])
+    assert result.exit_code == 0, result.output
+    assert "trained 8 steps" in result.output
+    assert json.loads((run / "config.json").read_text())["train"]["steps"] == 8
+    steps = [json.loads(line)["step"] for line in (run / "log.jsonl").read_text().splitlines()]
+    assert steps == [2, 4, 6, 8]
+    assert (tmp_path / "weights" / "tiny_cli_g.safetensors").exists()
+    assert "tiny_cli_g" in json.loads((tmp_path / "weights" / "registry.json").read_text())
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "no_such_method", "--dry-run"], "unknown method 'no_such_method'"),
+    (["train", "tiny_cli", "--config", "missing.toml"], "no config file at missing.toml"),
+])
+def test_errors_are_one_clear_line(args, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_config_for_another_method_is_refused(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"method": "stargan", "train": {}}))
+    result = CliRunner().invoke(main, ["train", "tiny_cli", "--config", str(cfg), "--dry-run"])
+    assert result.exit_code == 1 and "is for method 'stargan', not 'tiny_cli'" in result.output
+    cfg.write_text(json.dumps({"train": {"stepz": 1}}))
+    result = CliRunner().invoke(main, ["train", "tiny_cli", "--config", str(cfg), "--dry-run"])
+    assert result.exit_code == 1 and "unknown train settings ['stepz']" in result.output
+
+
+def test_nan_stops_with_one_line(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"train": {"steps": 6, **FAST}, "model": {"nan_at": 3}}))
+    result = CliRunner().invoke(main, ["train", "tiny_cli", "--config", str(cfg), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 1
+    assert "step 3: D/loss is nan" in result.output
+
+
+def test_bench_train_code_path_on_cpu(tmp_path):
+    """The benchmark's real code path at 32 px, 2 steps of each loop (numbers are meaningless on CPU)."""
+    out = tmp_path / "train_speed.json"
+    result = CliRunner().invoke(main, ["bench", "train", "--batch", "2", "--image-size", "32", "--conv-dim", "4",
+                                       "--warmup", "0", "--iters", "5", "--device", "cpu", "--out", str(out),
+                                       "--variant", "engine_fp32_eager"])
+    assert result.exit_code == 0, result.output
+    table = json.loads(out.read_text())
+    (row,) = table["rows"]
+    assert row["batch"] == 2
+    for key in ("reference_img_s", "engine_img_s", "ratio", "engine_fp32_eager_img_s"):
+        assert row[key] > 0, key
+    assert row["engine_graphs"] == [] and row["engine_precision"] == "float32"
+    assert abs(row["ratio"] - row["engine_img_s"] / row["reference_img_s"]) < 0.01
+    result = CliRunner().invoke(main, ["bench", "train", "--iters", "3", "--device", "cpu", "--out", str(out)])
+    assert result.exit_code == 1 and "multiples of n_critic" in result.output
