@@ -1,0 +1,8 @@
+"""Layers shared by the models of the study."""
+
+from gamutlib.nn.conditioning import tile_condition
+from gamutlib.nn.norm import instance_norm
+from gamutlib.nn.residual import ResidualBlock
+from gamutlib.nn.trunk import DiscriminatorTrunk, GeneratorTrunk
+
+__all__ = ["DiscriminatorTrunk", "GeneratorTrunk", "ResidualBlock", "instance_norm", "tile_condition"]
