@@ -17,6 +17,7 @@ No pickle is involved anywhere: safetensors stores raw tensors only.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -160,9 +161,14 @@ def export_weights(
     path = Path(root) / f"{name}.safetensors"
     atomic_write_bytes(path, data)
     reg_path = registry_path(root)
-    registry = read_registry(reg_path)
-    registry[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "method": method_name}
-    _write_registry(reg_path, registry)
+    # Several runs may finish and export at once (the GPU scripts train methods
+    # side by side): hold an exclusive lock over the registry's read-modify-write.
+    reg_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(reg_path.with_name(reg_path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        registry = read_registry(reg_path)
+        registry[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "method": method_name}
+        _write_registry(reg_path, registry)
     return path
 
 

@@ -30,6 +30,8 @@ class AUJudgeConfig:
     weight_decay: float = 0.05
     #: Weight of the landmark loss (MSE in [-1, 1] units: 1e-3 is ~2 px at 128 px).
     lambda_landmarks: float = 100.0
+    #: Share of each batch whose AUs are drawn independently of emotion (judge_data.sample_sparse_aus).
+    sparse_fraction: float = 0.5
 
 
 ARCHITECTURE_KEYS = ("image_size", "width", "hidden")
@@ -60,9 +62,9 @@ class JudgeAU(JudgeMethod):
         return {"loss": loss, "loss_au": loss_au, "loss_landmarks": loss_landmarks, "au_mae": mae}
 
     def data(self, device: torch.device, seed: int) -> Iterator[dict[str, torch.Tensor]]:
-        from gamutlib.judges.judge_data import face_batches
+        from gamutlib.judges.judge_data import au_batches
 
-        return face_batches(self.cfg.batch_size, self.cfg.image_size, device, seed)
+        return au_batches(self.cfg.batch_size, self.cfg.image_size, device, seed, sparse_fraction=self.cfg.sparse_fraction)
 
     @torch.no_grad()
     def samples(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -71,6 +71,18 @@ def held_out_faces(n: int, size: int, style: str, seed: int, device: torch.devic
     return random_faces(n, size=size, split="test", device=device, style=style, generator=g, identity=people)
 
 
+def held_out_au_faces(n: int, size: int, style: str, seed: int, device: torch.device | str) -> dict[str, torch.Tensor]:
+    """``n`` held-out faces for the AU judge: half with sparse random AUs, half emotional
+    (the mixture the judge is trained on; judge_data.mixed_au_faces)."""
+    from gamutlib.faces import identities_from_ids, split_ids
+    from gamutlib.judges.judge_data import mixed_au_faces
+
+    g = torch.Generator().manual_seed(seed)
+    index = torch.randint(CALIBRATION_ID_START, (n,), generator=g)
+    people = identities_from_ids(split_ids("test", index))
+    return mixed_au_faces(n, size, device, g, split="test", style=style, identity=people)
+
+
 def held_out_pairs(n_pairs: int, size: int, style: str, seed: int, device: torch.device | str) -> dict[str, torch.Tensor]:
     """``n_pairs`` same-identity and ``n_pairs`` different-identity pairs of held-out identities."""
     from gamutlib.faces import identities_from_ids, random_faces, split_ids
@@ -175,9 +187,12 @@ def judge_report(
         seed = settings.seed + 1000 * offset
         faces = held_out_faces(settings.n_faces, emotion.trunk.size, style, seed, device)
         e = emotion_report(emotion, faces, settings.batch_size)
-        if au.trunk.size != emotion.trunk.size:
-            faces = held_out_faces(settings.n_faces, au.trunk.size, style, seed, device)
-        a = au_report(au, faces, settings.batch_size)
+        # AU judge: sparse random AUs and emotional faces (headline), and the emotional half alone.
+        au_faces = held_out_au_faces(settings.n_faces, au.trunk.size, style, seed + 2, device)
+        a = au_report(au, au_faces, settings.batch_size)
+        emotional = slice(int(round(settings.n_faces * 0.5)), settings.n_faces)  # mixed_au_faces puts the sparse half first
+        a_emotional = au_report(au, {k: v[emotional] for k, v in au_faces.items()}, settings.batch_size)
+        a["au_mae_emotional_faces"], a["au_pcc_emotional_faces"] = a_emotional["au_mae"], a_emotional["au_pcc"]
         pairs = held_out_pairs(settings.n_pairs, identity.trunk.size, style, seed + 1, device)
         i = identity_report(identity, pairs, settings.batch_size)
         per_style[style] = {"emotion": e, "au": a, "identity": i}
@@ -202,7 +217,8 @@ def judge_report(
         "protocol": (
             f"judges ({weights}) at {emotion.trunk.size} px on held-out test identities (ids < {CALIBRATION_ID_START}), "
             f"{settings.n_faces} faces and {settings.n_pairs}+{settings.n_pairs} pairs per style, styles {list(settings.styles)}; "
-            f"prototypes: one class, intensity >= {CLEAR_INTENSITY}; headline numbers on photo style"
+            f"prototypes: one class, intensity >= {CLEAR_INTENSITY}; AU judge on half sparse random AUs, half emotional faces; "
+            f"headline numbers on photo style"
         ),
         "seeds": [settings.seed],
         "seconds": round(time.monotonic() - started, 1),
