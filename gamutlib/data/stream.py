@@ -22,6 +22,12 @@ class FaceStream:
 
     ``style`` is a name of STYLES or "random" (one per face); ``kwargs`` go to
     `random_faces` (for instance ``au_jitter`` or ``pose_scale``).
+
+    Faces are rendered ``render_ahead`` at a time and served ``batch_size`` at
+    a time: the renderer is launch-bound at a GAN's batch of 16 (a few hundred
+    faces/s on an H100) and fast at 1024 (10,000 faces/s), and every face is
+    still used once. The default renders ahead 1024 faces on CUDA and one batch
+    on the CPU.
     """
 
     def __init__(
@@ -32,33 +38,59 @@ class FaceStream:
         seed: int = 0,
         device: torch.device | str = "cpu",
         style: str = "photo",
+        render_ahead: int | None = None,
         **kwargs: Any,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.batch_size, self.size, self.split, self.style = batch_size, size, split, style
         self.device = torch.device(device)
+        if render_ahead is None:
+            render_ahead = 1024 if self.device.type == "cuda" else batch_size
+        # A whole number of batches per rendered chunk.
+        self.batches_per_chunk = max(1, render_ahead // batch_size)
         self.kwargs = kwargs
         self.generator = torch.Generator().manual_seed(seed)
         self.batches_drawn = 0
+        self._chunk: dict[str, torch.Tensor] | None = None
+        self._chunk_state = self.generator.get_state()  # generator state before the current chunk
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         return self
 
-    def __next__(self) -> dict[str, torch.Tensor]:
-        batch = random_faces(
-            self.batch_size, size=self.size, split=self.split, device=self.device,
+    def _render_chunk(self) -> None:
+        self._chunk_state = self.generator.get_state()
+        self._chunk = random_faces(
+            self.batch_size * self.batches_per_chunk, size=self.size, split=self.split, device=self.device,
             style=self.style, generator=self.generator, **self.kwargs,
         )
+
+    def __next__(self) -> dict[str, torch.Tensor]:
+        position = self.batches_drawn % self.batches_per_chunk
+        if position == 0 or self._chunk is None:
+            self._render_chunk()
+        start = position * self.batch_size
+        batch = {key: value[start : start + self.batch_size] for key, value in self._chunk.items()}
         self.batches_drawn += 1
         return batch
 
     def state_dict(self) -> dict[str, Any]:
-        return {"generator": self.generator.get_state(), "batches_drawn": self.batches_drawn}
+        """Where the stream stands: the generator before the current chunk and the batch count."""
+        at_chunk_start = self.batches_drawn % self.batches_per_chunk == 0
+        state = self.generator.get_state() if at_chunk_start else self._chunk_state
+        return {"generator": state, "batches_drawn": self.batches_drawn, "batches_per_chunk": self.batches_per_chunk}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        if int(state.get("batches_per_chunk", 1)) != self.batches_per_chunk:
+            raise ValueError(
+                f"stream state was saved with {state.get('batches_per_chunk')} batches per rendered chunk, "
+                f"this stream renders {self.batches_per_chunk}; resume on the same kind of device or pass render_ahead"
+            )
         self.generator.set_state(state["generator"])
         self.batches_drawn = int(state["batches_drawn"])
+        self._chunk = None
+        if self.batches_drawn % self.batches_per_chunk:
+            self._render_chunk()  # re-render the chunk the saved stream was serving
 
 
 class FaceTestSet:

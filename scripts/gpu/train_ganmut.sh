@@ -24,6 +24,9 @@ PROBE_MINUTES=${PROBE_MINUTES:-0.75}
 METHODS=${METHODS:-"stargan ganimation ganmut ganmut_rho1 gganmut"}
 JUDGE_AU=${JUDGE_AU:-0}
 START=$(date +%s)
+# Several runs share the machine's cores: without a cap every one starts a
+# thread per core and they fight over the CPU that feeds the GPU.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-3}
 mkdir -p "$OUT" "$RUNS"
 elapsed() { echo $(( $(date +%s) - START )); }
 method_of() { case $1 in ganmut_rho1) echo ganmut ;; *) echo "$1" ;; esac; }
@@ -96,6 +99,14 @@ for name in $NAMES; do
   n=${#samples[@]}
   if [ "$n" -gt 0 ]; then
     for i in 0 $(( n / 2 )) $(( n - 1 )); do cp "${samples[$i]}" "$dest/"; done
+    # Half size and quantised: the record travels with every clone.
+    "$PY" -c "
+import sys
+from PIL import Image
+for p in sys.argv[1:]:
+    im = Image.open(p).convert('RGB')
+    im.resize((im.width // 2, im.height // 2), Image.LANCZOS).quantize(colors=255).save(p, optimize=True)
+" "$dest"/samples-*.png
   fi
 done
 cp gamutlib/weights_registry.json "$PACK/gamutlib/"
