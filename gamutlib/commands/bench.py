@@ -33,3 +33,67 @@ def bench_train_command(batches, image_size, conv_dim, warmup, iters, variants, 
     click.echo(f"wrote {out}")
     if not result["complete"]:
         raise click.ClickException("the engine did not run at every batch size (see the *_error entries)")
+
+
+@bench.command("edit")
+@click.option("--method", type=click.Choice(["ganmut", "gganmut"]), default="ganmut", show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="CPU threads (torch.set_num_threads).")
+@click.option("--repeats", type=click.IntRange(min=5), default=50, show_default=True, help="Timed edits per run.")
+@click.option("--runs", type=click.IntRange(min=1), default=3, show_default=True, help="Runs per variant; the best median is kept.")
+@click.option("--variant", "variants", multiple=True, help="Speed variants to time (repeatable; default: all of gamutlib.models.editor.SPEED_VARIANTS).")
+@click.option("--weights", help="A .safetensors path (default: weights/<method>.safetensors, else a random-init G of the same shape).")
+@click.option("--out", type=click.Path(dir_okay=False), default="book/results/ganmut/edit_latency.json", show_default=True)
+def bench_edit_command(method, threads, repeats, runs, variants, weights, out) -> None:
+    """CPU latency of one 128 px live edit (median, p90) per speed variant; target <= 40 ms median."""
+    from pathlib import Path
+
+    from gamutlib.models.edit_bench import TARGET_MEDIAN_MS, bench_edit
+    from gamutlib.models.editor import SPEED_VARIANTS
+    from gamutlib.reproduce.tables import write_table
+
+    try:
+        result = bench_edit(method, threads, repeats, runs, tuple(variants) or tuple(SPEED_VARIANTS), weights,
+                            log=click.echo)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    target = Path(out)
+    path = write_table(target.parent.parent, target.parent.name, target.stem, rows=result["rows"],
+                       paper_numbers={"source": "GANmut reports no edit latency; the target (median <= "
+                                      f"{TARGET_MEDIAN_MS:g} ms on 2 CPU threads) is this project's, for a live slider"},
+                       protocol=result["protocol"], seeds=result["seeds"])
+    chosen = next((r for r in result["rows"] if r.get("chosen")), None)
+    if chosen is None:
+        click.echo("no variant kept quality")
+    else:
+        verdict = "meets" if chosen["meets_target"] else "misses"
+        click.echo(f"fastest that keeps quality: {chosen['variant']}, median {chosen['median_ms']} ms "
+                   f"({verdict} the {TARGET_MEDIAN_MS:g} ms target)")
+    click.echo(f"wrote {path}")
+
+
+@bench.command("render")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("--sizes", type=int, multiple=True, default=(64, 128, 256), show_default=True, help="Face sizes (repeatable, or several after one --sizes).")
+@click.option("--batch", type=int, default=None, help="Faces per batch (default 64 on CPU, 1024 on CUDA).")
+@click.option("--out", type=click.Path(dir_okay=False), default="book/results/benchmark/render_speed.json", show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="CPU threads (torch.set_num_threads; default torch's).")
+@click.option("--compile/--no-compile", "also_compiled", default=False, show_default=True, help="Also time the torch.compile'd renderer.")
+@click.argument("more_sizes", nargs=-1, type=int)
+def bench_render_command(device, sizes, batch, out, threads, also_compiled, more_sizes) -> None:
+    """Faces/s of the benchmark renderer per size; keeps the other device's rows in --out."""
+    import torch
+
+    from gamutlib.faces.speed import bench_render
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    chosen = tuple(sizes) + tuple(more_sizes) if more_sizes else tuple(sizes)
+    modes = (False, True) if also_compiled else (False,)
+    try:
+        result = bench_render(chosen, device, batch, out, compile_modes=modes)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    for row in result["measured"]:
+        mode = "compiled" if row["compiled"] else "eager"
+        click.echo(f"{row['device_name']}, {mode}: {row['size']} px, batch {row['batch']}: {row['faces_per_s']} faces/s")
+    click.echo(f"wrote {out}")

@@ -45,9 +45,37 @@ def load_editor(method: str, weights: str | None) -> Any:
         raise click.ClickException(str(err)) from None
 
 
+def write_atomically(image: Any, target: Path) -> None:
+    """Save to a temporary file beside ``target``, then rename over it: a failed
+    write (bad extension, full disk) never leaves a truncated or lost ``target``."""
+    import os
+    import tempfile
+
+    from PIL import Image
+
+    from gamutlib.data.images import save_image
+
+    fmt = Image.registered_extensions().get(target.suffix.lower())
+    if fmt is None or fmt not in Image.SAVE:
+        raise click.ClickException(f"cannot write {target}: unknown image extension {target.suffix!r}; use .png or .jpg")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+        os.close(fd)
+    except OSError as err:
+        raise click.ClickException(f"cannot write {target}: {err}") from None
+    try:
+        save_image(image, tmp)
+        os.replace(tmp, target)
+    except (ValueError, KeyError, OSError) as err:
+        raise click.ClickException(f"cannot write {target}: {err}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def run_edit(method: str, image: str, code: dict[str, float], out: str, weights: str | None, align: str, crop: bool) -> str:
     """Check the code, load the editor and the face, edit, write; returns what was written."""
-    from gamutlib.data.images import save_image
     from gamutlib.models.editor import check_scalar
     from gamutlib.widgets.source import load_face
 
@@ -68,11 +96,7 @@ def run_edit(method: str, image: str, code: dict[str, float], out: str, weights:
     except (ValueError, TypeError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from None
     target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        save_image(result, target)
-    except (ValueError, KeyError, OSError) as err:
-        raise click.ClickException(f"cannot write {target}: {err}") from None
+    write_atomically(result, target)
     h, w = result.shape[-2:]
     how = "edited face pasted back into the photo" if source.photo is not None and not crop else "edited face"
     return f"wrote {target} ({w}x{h}, {how})"

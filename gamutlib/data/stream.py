@@ -97,7 +97,8 @@ class FaceTestSet:
     """``n`` fixed faces of held-out (test) identities, rendered once in chunks.
 
     Indexing gives one face's dict; ``batches(batch_size)`` walks the set in
-    order. The same ``(n, size, seed, style)`` always gives the same faces.
+    order. The same ``(n, size, seed, style, chunk)`` always gives the same
+    faces (the generator is drawn from once per rendered chunk).
     """
 
     def __init__(

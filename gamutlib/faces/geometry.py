@@ -34,6 +34,9 @@ from gamutlib.faces.identity import Identity
 # Image framing: pixels per face unit, and the face point at the image centre.
 SCALE = 0.255
 CENTRE_Y = 0.12
+# Offset of a pixel's centre from its left/top edge in the rasteriser's
+# continuous coordinates; landmarks subtract it (see `to_pixels`).
+PIXEL_CENTRE = 0.5
 
 FACE_DEPTH = 0.55
 NOSE_DEPTH = 0.75
@@ -280,7 +283,13 @@ def to_pixels(points: torch.Tensor, frame: tuple[torch.Tensor, torch.Tensor], si
     m, offset = frame
     unit = points @ m.transpose(1, 2) + offset[:, None]
     unit = unit - torch.tensor([0.0, CENTRE_Y], device=points.device, dtype=points.dtype)
-    return unit * (SCALE * size) + size / 2
+    # Pixel convention of dlib, OpenFace and the landmark contract: the centre
+    # of pixel i is at coordinate i (pixel i covers [i - 0.5, i + 0.5]). The
+    # rasteriser (`raster.Fields`) samples pixel i at continuous position
+    # i + 0.5 from the image edge, so the same point lands 0.5 px lower here.
+    # Fixing it on the landmark side keeps every image bit-identical (the
+    # judges were trained on them).
+    return unit * (SCALE * size) + (size / 2 - PIXEL_CENTRE)
 
 
 def landmarks(g: Geometry, size: int) -> torch.Tensor:

@@ -48,7 +48,9 @@ class Fields:
         n = g.a.shape[0]
         self.n, self.size = n, size
         self.px = geo.SCALE * size  # pixels per face unit
-        lin = (torch.arange(size, device=device, dtype=dtype) + 0.5 - size / 2) / self.px
+        # Pixel i is sampled at its centre, i + PIXEL_CENTRE from the edge; landmarks use
+        # the integer-centre convention (geometry.to_pixels), so the two agree.
+        lin = (torch.arange(size, device=device, dtype=dtype) + geo.PIXEL_CENTRE - size / 2) / self.px
         gy, gx = torch.meshgrid(lin + geo.CENTRE_Y, lin, indexing="ij")
         gx, gy = gx.reshape(1, -1), gy.reshape(1, -1)
         self.gy_img = gy

@@ -71,12 +71,13 @@ class AUJudge(nn.Module):
 
 
 def unit_from_pixels(points: torch.Tensor, size: int) -> torch.Tensor:
-    """Pixel coordinates (centre of pixel i at i + 0.5) to [-1, 1] image units."""
-    return points / size * 2 - 1
+    """Pixel coordinates (centre of pixel i at i, as dlib and OpenFace count) to
+    [-1, 1] image units, where -1 and 1 are the outer edges of the border pixels."""
+    return (points + 0.5) / size * 2 - 1
 
 
 def pixels_from_unit(points: torch.Tensor, size: int) -> torch.Tensor:
-    return (points + 1) / 2 * size
+    return (points + 1) / 2 * size - 0.5
 
 
 class IdentityJudge(nn.Module):

@@ -58,7 +58,7 @@ from torch import nn
 
 from gamutlib.losses import loss_cls, loss_d_adv, loss_g_adv, loss_info, loss_rec, loss_rho, wgan_gp
 from gamutlib.models import stargan
-from gamutlib.models.editor import check_image, check_scalar, emotion_index, run_generator
+from gamutlib.models.editor import check_image, check_scalar, emotion_index, prepare_generator, run_generator
 from gamutlib.models.translation import (
     N_EMOTIONS,
     NEUTRAL,
@@ -312,10 +312,15 @@ class GANmutEditor:
     unit disk. Every bad value raises one ValueError that names it.
     """
 
-    def __init__(self, G: nn.Module, space: LinearConditionSpace, image_size: int = 128) -> None:
+    def __init__(self, G: nn.Module, space: LinearConditionSpace, image_size: int = 128, variant: str = "fp32") -> None:
         self.G = G.eval()
         self.space = space.eval()
         self.image_size = image_size
+        self.variant = prepare_generator(self.G, variant)  # see editor.SPEED_VARIANTS
+
+    def use_variant(self, variant: str) -> None:
+        """Run G as ``variant`` from now on (``gamut bench edit`` says which is fastest)."""
+        self.variant = prepare_generator(self.G, variant)
 
     @classmethod
     def from_method(cls, method: GANmut) -> "GANmutEditor":
@@ -350,15 +355,15 @@ class GANmutEditor:
         theta = check_scalar("theta", theta, 0.0, 2 * math.pi, " radians")
         rho = check_scalar("rho", rho, 0.0, 1.0)
         z = polar_to_xy(torch.tensor([theta]), torch.tensor([rho]))
-        return run_generator(self.G, check_image(x, self.image_size), z)
+        return run_generator(self.G, check_image(x, self.image_size), z, self.variant)
 
     def edit_xy(self, x: torch.Tensor, x_: float, y_: float) -> torch.Tensor:
         x_ = check_scalar("x", x_, -1.0, 1.0)
         y_ = check_scalar("y", y_, -1.0, 1.0)
         if x_ * x_ + y_ * y_ > 1.0 + 1e-9:
             raise ValueError(f"(x, y) = ({x_:g}, {y_:g}) lies outside the unit disk of the learned space (rho = {math.hypot(x_, y_):.3g} > 1)")
-        return run_generator(self.G, check_image(x, self.image_size), torch.tensor([[x_, y_]]))
+        return run_generator(self.G, check_image(x, self.image_size), torch.tensor([[x_, y_]]), self.variant)
 
     def edit_code(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """G(x, z) for codes already checked or produced by codes_for."""
-        return run_generator(self.G, check_image(x, self.image_size), z)
+        return run_generator(self.G, check_image(x, self.image_size), z, self.variant)

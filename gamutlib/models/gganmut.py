@@ -57,7 +57,7 @@ from torch import nn
 
 from gamutlib.losses import loss_cls, loss_d_adv, loss_div, loss_g_adv, loss_info, loss_rec, wgan_gp
 from gamutlib.models import stargan
-from gamutlib.models.editor import check_image, check_scalar, emotion_index, run_generator
+from gamutlib.models.editor import check_image, check_scalar, emotion_index, prepare_generator, run_generator
 from gamutlib.models.ganmut import Z_DIM, Discriminator
 from gamutlib.models.translation import N_EMOTIONS, NEUTRAL, adam_groups, build_config, face_batches, grid
 from gamutlib.training.method import Phase
@@ -256,10 +256,15 @@ class GGANmutEditor:
     [-1, 1]^2 (the square G was trained on), ``codes_for(emotion, intensity)``,
     ``p_z(x_, y_)`` for the emotion distribution a code stands for."""
 
-    def __init__(self, G: nn.Module, space: GaussianConditionSpace, image_size: int = 128) -> None:
+    def __init__(self, G: nn.Module, space: GaussianConditionSpace, image_size: int = 128, variant: str = "fp32") -> None:
         self.G = G.eval()
         self.space = space.eval()
         self.image_size = image_size
+        self.variant = prepare_generator(self.G, variant)  # see editor.SPEED_VARIANTS
+
+    def use_variant(self, variant: str) -> None:
+        """Run G as ``variant`` from now on (``gamut bench edit`` says which is fastest)."""
+        self.variant = prepare_generator(self.G, variant)
 
     @classmethod
     def from_method(cls, method: GGANmut) -> "GGANmutEditor":
@@ -293,7 +298,7 @@ class GGANmutEditor:
             return self.space.p_z(self._xy(x_, y_))[0]
 
     def edit_xy(self, x: torch.Tensor, x_: float, y_: float) -> torch.Tensor:
-        return run_generator(self.G, check_image(x, self.image_size), self._xy(x_, y_))
+        return run_generator(self.G, check_image(x, self.image_size), self._xy(x_, y_), self.variant)
 
     def edit_code(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        return run_generator(self.G, check_image(x, self.image_size), z)
+        return run_generator(self.G, check_image(x, self.image_size), z, self.variant)

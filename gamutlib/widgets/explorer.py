@@ -333,8 +333,12 @@ class Explorer:
         self.set_source(path.strip())
 
     def _on_value(self, name: str, value: float) -> None:
-        if not self._syncing:
-            self.set(**{name: value})
+        if self._syncing:
+            return
+        if not self.set(**{name: value}):
+            # the face shown keeps its code: put the slider and box back on it,
+            # the message line says what was refused
+            self._sync_controls()
 
     def _on_goto(self, emotion: str) -> None:
         if not emotion:

@@ -92,6 +92,8 @@ def load_face(path: str | Path, size: int, align: Align = "auto") -> FaceSource:
         aligned = align_face(image, size)
     except ValueError as err:
         raise ValueError(f"{wrong}, and it could not be aligned: {err}") from None
+    except (ImportError, FileNotFoundError) as err:  # the landmark model of the real extra is missing
+        raise ValueError(f"{wrong}; aligning a photo needs the 'real' extra: {err}") from None
     return FaceSource(face=aligned.crop.clamp(-1, 1), description=f"{path.name} (aligned)", photo=image, transform=aligned.transform)
 
 
