@@ -143,6 +143,10 @@ show(confusion_figure())
 #   AU1/2/4, the eyes and cheeks for AU5/6/7/45, the nose and upper lip for
 #   AU9/10, the lower face for the mouth AUs), the region drawn from the
 #   face's own landmarks.
+#
+# Everything on this page runs on the CPU (dlib has no GPU path here), so
+# every profile, the recorded one included, executes it on the CPU; the gpu
+# profile only checks more faces.
 
 # %%
 checks = truth_checks(n_dlib=sizes["n_dlib"], n_locality=sizes["n_locality"], size=sizes["size"], dlib_size=256, seed=0)
