@@ -81,3 +81,25 @@ def test_modality_pairs_are_one_face_in_two_styles():
         modality_pairs(1, size=32, source_style="photo", target_style="photo")
     with pytest.raises(ValueError, match="target_style"):
         modality_pairs(1, size=32, target_style="oil")
+
+
+def test_stream_rendering_ahead_serves_the_same_faces_and_resumes_mid_chunk():
+    ahead = FaceStream(2, size=32, seed=7, render_ahead=6)  # 3 batches per rendered chunk
+    assert ahead.batches_per_chunk == 3
+    batches = [next(ahead) for _ in range(4)]
+    assert all(b["image"].shape == (2, 3, 32, 32) for b in batches)
+    assert len({tuple(b["identity"].tolist()) for b in batches}) == 4  # every face used once
+
+    stopped = FaceStream(2, size=32, seed=7, render_ahead=6)
+    for _ in range(2):  # stop inside the first chunk
+        next(stopped)
+    resumed = FaceStream(2, size=32, seed=0, render_ahead=6)
+    resumed.load_state_dict(stopped.state_dict())
+    for want in batches[2:]:
+        got = next(resumed)
+        for key in want:
+            assert torch.equal(want[key], got[key]), key
+
+    per_batch = FaceStream(2, size=32, seed=7)
+    with pytest.raises(ValueError, match="batches per rendered chunk"):
+        per_batch.load_state_dict(stopped.state_dict())

@@ -113,3 +113,26 @@ def test_bad_inputs(tmp_path):
     (tmp_path / "junk.safetensors").write_bytes(b"not a safetensors file")
     with pytest.raises(ValueError, match="not a readable safetensors file"):
         load_weights("junk", root=tmp_path, verify=False)
+
+
+def _export_in_child(root: str, name: str) -> None:
+    torch.manual_seed(len(name))
+    export_weights(name, {"G": small_net()}, {"method": "stargan"}, root=root)
+
+
+def test_simultaneous_exports_keep_every_registry_entry(tmp_path):
+    # Training scripts run several methods side by side and each exports when it ends.
+    import multiprocessing as mp
+
+    names = [f"net{i}" for i in range(6)]
+    ctx = mp.get_context("fork")
+    children = [ctx.Process(target=_export_in_child, args=(str(tmp_path), name)) for name in names]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+        assert child.exitcode == 0
+    registry = json.loads(registry_path(tmp_path).read_text())
+    assert sorted(registry) == names
+    for name in names:
+        load_weights(name, root=tmp_path)  # every file matches its sha256 entry
