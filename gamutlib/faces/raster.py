@@ -17,7 +17,7 @@ import torch
 
 from gamutlib.faces import geometry as geo
 from gamutlib.faces.geometry import Geometry
-from gamutlib.faces.identity import Identity, hash_uniform
+from gamutlib.faces.identity import Identity
 
 
 def _local(grid_x: torch.Tensor, grid_y: torch.Tensor, frame) -> tuple[torch.Tensor, torch.Tensor]:

@@ -10,8 +10,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import torch
 
+from gamutlib.atomic import atomic_write_text
 from gamutlib.constants import AU_IDS, AU_MAX
 
 from gamutlib.faces.identity import sample_identities
@@ -148,23 +152,10 @@ def truth_checks(n_dlib: int = 64, n_locality: int = 16, size: int = 128, dlib_s
     }
 
 
-def write_truth_checks(results_dir: str, table: dict) -> "Path":
+def write_truth_checks(results_dir: str, table: dict) -> Path:
     """Write `truth_checks()`'s table to ``{results_dir}/benchmark/truth_checks.json``
     (atomically; it carries the check keys beside the usual rows/paper/protocol/seeds)."""
-    import json
-    import os
-    import tempfile
-    from pathlib import Path
-
     missing = {"rows", "paper", "protocol", "seeds", "dlib_detection_rate", "dlib_nme", "au_locality"} - set(table)
     if missing:
         raise ValueError(f"truth-check table lacks {sorted(missing)}")
-    path = Path(results_dir) / "benchmark" / "truth_checks.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(table, indent=1, allow_nan=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=".truth_checks.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
+    return atomic_write_text(Path(results_dir) / "benchmark" / "truth_checks.json", json.dumps(table, indent=1, allow_nan=False) + "\n")

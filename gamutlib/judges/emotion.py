@@ -15,7 +15,8 @@ from typing import Any, Iterator, Mapping
 import torch
 import torch.nn.functional as F
 
-from gamutlib.judges.judge_method import JudgeMethod, build_config
+from gamutlib.judges.judge_method import JudgeMethod
+from gamutlib.training.method import build_config
 from gamutlib.judges.networks import EmotionJudge
 from gamutlib.training.method import Phase
 from gamutlib.training.registry import register_method

@@ -21,7 +21,8 @@ from typing import Any, Iterator, Mapping
 import torch
 from torch import nn
 
-from gamutlib.judges.judge_method import JudgeMethod, build_config
+from gamutlib.judges.judge_method import JudgeMethod
+from gamutlib.training.method import build_config
 from gamutlib.judges.networks import IdentityJudge
 from gamutlib.training.method import Phase
 from gamutlib.training.registry import register_method

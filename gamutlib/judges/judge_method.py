@@ -9,36 +9,11 @@ shipped judge can be rebuilt exactly (``from_config``).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, TypeVar
+from typing import Any
 
 import torch
 from torch import nn
 
-ConfigT = TypeVar("ConfigT")
-
-
-def build_config(cls: type[ConfigT], config: ConfigT | Mapping[str, Any] | None, overrides: Mapping[str, Any]) -> ConfigT:
-    """A config dataclass from an instance, a dict (a weights file's metadata
-    carries ``method`` too, which is dropped) or nothing, plus overrides.
-    Unknown keys raise: a typo must never train or load the wrong judge."""
-    if config is None:
-        base: dict[str, Any] = {}
-    elif isinstance(config, Mapping):
-        base = dict(config)
-    elif isinstance(config, cls):
-        base = dataclasses.asdict(config)
-    else:
-        raise TypeError(f"config must be a {cls.__name__} or a dict, got {type(config).__name__}")
-    base.update(overrides)
-    base.pop("method", None)
-    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(base) - known)
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} keys {unknown}; known keys are {sorted(known)}")
-    for key, value in base.items():
-        if isinstance(value, list):
-            base[key] = tuple(value)
-    return cls(**base)
 
 
 class JudgeMethod:

@@ -33,14 +33,13 @@ from gamutlib.models.stargan import Discriminator
 from gamutlib.models.translation import (
     N_EMOTIONS,
     adam_groups,
-    build_config,
     face_batches,
     grid,
     one_hot,
     shuffled_labels,
 )
 from gamutlib.nn import GeneratorTrunk, tile_condition
-from gamutlib.training.method import Phase
+from gamutlib.training.method import Phase, build_config
 from gamutlib.training.registry import register_method
 
 

@@ -63,13 +63,12 @@ from gamutlib.models.translation import (
     N_EMOTIONS,
     NEUTRAL,
     adam_groups,
-    build_config,
     face_batches,
     grid,
     shuffled_labels,
 )
 from gamutlib.nn import DiscriminatorTrunk
-from gamutlib.training.method import Phase
+from gamutlib.training.method import Phase, build_config
 from gamutlib.training.registry import register_method
 
 Z_DIM = 2  # the paper's 2-D space (the reference code also has a 3-D variant)

@@ -59,7 +59,8 @@ from gamutlib.losses import loss_cls, loss_d_adv, loss_div, loss_g_adv, loss_inf
 from gamutlib.models import stargan
 from gamutlib.models.editor import check_image, check_scalar, emotion_index, prepare_generator, run_generator
 from gamutlib.models.ganmut import Z_DIM, Discriminator
-from gamutlib.models.translation import N_EMOTIONS, NEUTRAL, adam_groups, build_config, face_batches, grid
+from gamutlib.models.translation import N_EMOTIONS, NEUTRAL, adam_groups, face_batches, grid
+from gamutlib.training.method import build_config
 from gamutlib.training.method import Phase
 from gamutlib.training.registry import register_method
 

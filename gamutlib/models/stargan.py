@@ -21,14 +21,13 @@ from gamutlib.losses import loss_cls, loss_d_adv, loss_g_adv, loss_rec, wgan_gp
 from gamutlib.models.translation import (
     N_EMOTIONS,
     adam_groups,
-    build_config,
     face_batches,
     grid,
     one_hot,
     shuffled_labels,
 )
 from gamutlib.nn import DiscriminatorTrunk, GeneratorTrunk, tile_condition
-from gamutlib.training.method import Phase
+from gamutlib.training.method import Phase, build_config
 from gamutlib.training.registry import register_method
 
 

@@ -10,8 +10,7 @@ loss terms its paper invents.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, Iterator, Mapping, TypeVar
+from typing import Any, Iterator
 
 import torch
 
@@ -20,31 +19,6 @@ from gamutlib.constants import EMOTIONS
 N_EMOTIONS = len(EMOTIONS)
 NEUTRAL = EMOTIONS.index("neutral")
 
-ConfigT = TypeVar("ConfigT")
-
-
-def build_config(cls: type[ConfigT], config: ConfigT | Mapping[str, Any] | None, overrides: Mapping[str, Any]) -> ConfigT:
-    """A config dataclass from an instance, a dict (e.g. a weights file's
-    metadata, which also carries ``method``) or nothing, plus keyword overrides.
-    Unknown keys raise, so a typo in a config never trains the wrong model."""
-    if config is None:
-        base: dict[str, Any] = {}
-    elif isinstance(config, Mapping):
-        base = dict(config)
-    elif isinstance(config, cls):
-        base = dataclasses.asdict(config)
-    else:
-        raise TypeError(f"config must be a {cls.__name__} or a dict; got {type(config).__name__}")
-    base.update(overrides)
-    base.pop("method", None)
-    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(base) - known)
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} keys {unknown}; known keys are {sorted(known)}")
-    for key in ("betas",):
-        if key in base and isinstance(base[key], list):
-            base[key] = tuple(base[key])
-    return cls(**base)
 
 
 def one_hot(label: torch.Tensor, n: int = N_EMOTIONS) -> torch.Tensor:

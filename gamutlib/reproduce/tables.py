@@ -18,9 +18,10 @@ import html
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from gamutlib.atomic import atomic_write_text
 from typing import Any
 
 TOLERANCE_KEYS = {"abs", "rel", "columns"}
@@ -76,20 +77,7 @@ def write_table(
         text = json.dumps(table, indent=1, allow_nan=False, sort_keys=False) + "\n"
     except ValueError as error:  # NaN or inf
         raise ValueError(f"table {paper}/{name} holds a NaN or infinite number: {error}") from None
-    path = table_path(results_dir, paper, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; the record is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_text(table_path(results_dir, paper, name), text)
 
 
 def read_table(results_dir: str | os.PathLike, paper: str, name: str) -> dict[str, Any]:

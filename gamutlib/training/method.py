@@ -9,8 +9,10 @@ every method of the study.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Protocol
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 import torch
 from torch import nn
@@ -70,3 +72,31 @@ class Method(Protocol):
     # judges, constant tensors); the trainer calls it before training. A data
     # iterator with ``state_dict()``/``load_state_dict()`` is resumed from its
     # state; any other is re-opened from (seed, rank, step) at each checkpoint.
+
+
+ConfigT = TypeVar("ConfigT")
+
+
+def build_config(cls: type[ConfigT], config: ConfigT | Mapping[str, Any] | None, overrides: Mapping[str, Any]) -> ConfigT:
+    """A method's config dataclass from an instance, a dict (a weights file's
+    metadata carries ``method`` too, which is dropped) or nothing, plus
+    overrides. Unknown keys raise: a typo must never train or load the wrong
+    network. JSON lists become tuples (the dataclasses hold tuples)."""
+    if config is None:
+        base: dict[str, Any] = {}
+    elif isinstance(config, Mapping):
+        base = dict(config)
+    elif isinstance(config, cls):
+        base = dataclasses.asdict(config)
+    else:
+        raise TypeError(f"config must be a {cls.__name__} or a dict, got {type(config).__name__}")
+    base.update(overrides)
+    base.pop("method", None)
+    known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(base) - known)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} keys {unknown}; known keys are {sorted(known)}")
+    for key, value in base.items():
+        if isinstance(value, list):
+            base[key] = tuple(value)
+    return cls(**base)

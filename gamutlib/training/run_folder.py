@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from gamutlib.weights import atomic_write_bytes
+from gamutlib.atomic import atomic_write_bytes
 
 RUN_PATTERN = re.compile(r"^(\d{5})-")
 
