@@ -22,8 +22,8 @@ Choices where the papers leave room (each written where it applies):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 import torch
 from torch import nn
@@ -32,14 +32,13 @@ from gamutlib.losses import loss_attention, loss_attention_tv, loss_cls, loss_d_
 from gamutlib.models.stargan import Discriminator
 from gamutlib.models.translation import (
     N_EMOTIONS,
-    adam_groups,
-    face_batches,
+    TranslationMethod,
     grid,
     one_hot,
     shuffled_labels,
 )
 from gamutlib.nn import GeneratorTrunk, tile_condition
-from gamutlib.training.method import Phase, build_config
+from gamutlib.training.method import build_config
 from gamutlib.training.registry import register_method
 
 
@@ -89,7 +88,7 @@ class GANimationConfig:
 
 
 @register_method("ganimation")
-class GANimation:
+class GANimation(TranslationMethod):
     """L_D = -L_adv + lambda_cls L_cls^r;
     L_G = L_adv + lambda_cls L_cls^f + lambda_cyc L_cyc + lambda_A (L_A + L_A^cyc) + lambda_tv (TV(A) + TV(A^cyc))."""
 
@@ -100,28 +99,6 @@ class GANimation:
         c = self.cfg
         self.G = Generator(c.g_conv_dim, c.c_dim, c.g_repeat_num)
         self.D = Discriminator(c.image_size, c.d_conv_dim, c.c_dim, c.d_repeat_num)
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {"method": self.name, **asdict(self.cfg)}
-
-    def networks(self) -> dict[str, nn.Module]:
-        return {"G": self.G, "D": self.D}
-
-    def optim_groups(self) -> dict[str, dict[str, Any]]:
-        return adam_groups(self.cfg, ("G", "D"))
-
-    def phases(self) -> list[Phase]:
-        return [
-            Phase("D", ("D",), self.d_phase, every=1, capturable=True),
-            Phase("G", ("G",), self.g_phase, every=self.cfg.n_critic, capturable=True),
-        ]
-
-    def data(self, device: torch.device, seed: int) -> Iterator[dict[str, torch.Tensor]]:
-        return face_batches(self.cfg, device, seed)
-
-    def _src(self, x: torch.Tensor) -> torch.Tensor:
-        return self.D(x)[0]
 
     def d_phase(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, torch.Tensor]:
         c = self.cfg

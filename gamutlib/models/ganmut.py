@@ -49,8 +49,8 @@ Choices where the paper leaves room (each also written where it is coded):
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any, Iterator, Mapping, NamedTuple
+from dataclasses import dataclass
+from typing import Any, Mapping, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -61,14 +61,13 @@ from gamutlib.models import stargan
 from gamutlib.models.editor import check_image, check_scalar, emotion_index, prepare_generator, run_generator
 from gamutlib.models.translation import (
     N_EMOTIONS,
+    TranslationMethod,
     NEUTRAL,
-    adam_groups,
-    face_batches,
     grid,
     shuffled_labels,
 )
 from gamutlib.nn import DiscriminatorTrunk
-from gamutlib.training.method import Phase, build_config
+from gamutlib.training.method import build_config
 from gamutlib.training.registry import register_method
 
 Z_DIM = 2  # the paper's 2-D space (the reference code also has a 3-D variant)
@@ -200,10 +199,11 @@ class GANmutConfig:
 
 
 @register_method("ganmut")
-class GANmut:
+class GANmut(TranslationMethod):
     """The linear GANmut method (see the module docstring for every loss and choice)."""
 
     name = "ganmut"
+    generator_nets = ("G", "space")
 
     def __init__(self, config: GANmutConfig | Mapping[str, Any] | None = None, **overrides: Any) -> None:
         self.cfg = build_config(GANmutConfig, config, overrides)
@@ -213,28 +213,6 @@ class GANmut:
         self.G = stargan.Generator(c.g_conv_dim, Z_DIM, c.g_repeat_num)
         self.space = LinearConditionSpace()
         self.D = Discriminator(c.image_size, c.d_conv_dim, N_EMOTIONS, c.d_repeat_num)
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {"method": self.name, **asdict(self.cfg)}
-
-    def networks(self) -> dict[str, nn.Module]:
-        return {"G": self.G, "space": self.space, "D": self.D}
-
-    def optim_groups(self) -> dict[str, dict[str, Any]]:
-        return adam_groups(self.cfg, ("G", "space", "D"))
-
-    def phases(self) -> list[Phase]:
-        return [
-            Phase("D", ("D",), self.d_phase, every=1, capturable=True),
-            Phase("G", ("G", "space"), self.g_phase, every=self.cfg.n_critic, capturable=True),
-        ]
-
-    def data(self, device: torch.device, seed: int) -> Iterator[dict[str, torch.Tensor]]:
-        return face_batches(self.cfg, device, seed)
-
-    def _src(self, x: torch.Tensor) -> torch.Tensor:
-        return self.D(x)[0]
 
     def codes(self, label: torch.Tensor) -> LinearCodes:
         c = self.cfg

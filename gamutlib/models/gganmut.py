@@ -49,8 +49,8 @@ Choices where the paper leaves room:
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any, Iterator, Mapping, NamedTuple
+from dataclasses import dataclass
+from typing import Any, Mapping, NamedTuple
 
 import torch
 from torch import nn
@@ -59,9 +59,8 @@ from gamutlib.losses import loss_cls, loss_d_adv, loss_div, loss_g_adv, loss_inf
 from gamutlib.models import stargan
 from gamutlib.models.editor import check_image, check_scalar, emotion_index, prepare_generator, run_generator
 from gamutlib.models.ganmut import Z_DIM, Discriminator
-from gamutlib.models.translation import N_EMOTIONS, NEUTRAL, adam_groups, face_batches, grid
+from gamutlib.models.translation import N_EMOTIONS, NEUTRAL, TranslationMethod, grid
 from gamutlib.training.method import build_config
-from gamutlib.training.method import Phase
 from gamutlib.training.registry import register_method
 
 
@@ -158,10 +157,11 @@ class GGANmutConfig:
 
 
 @register_method("gganmut")
-class GGANmut:
+class GGANmut(TranslationMethod):
     """The Gaussian GANmut method (see the module docstring for every loss and choice)."""
 
     name = "gganmut"
+    generator_nets = ("G", "space")
 
     def __init__(self, config: GGANmutConfig | Mapping[str, Any] | None = None, **overrides: Any) -> None:
         self.cfg = build_config(GGANmutConfig, config, overrides)
@@ -171,28 +171,6 @@ class GGANmut:
         self.G = stargan.Generator(c.g_conv_dim, Z_DIM, c.g_repeat_num)
         self.space = GaussianConditionSpace()
         self.D = Discriminator(c.image_size, c.d_conv_dim, N_EMOTIONS, c.d_repeat_num)
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {"method": self.name, **asdict(self.cfg)}
-
-    def networks(self) -> dict[str, nn.Module]:
-        return {"G": self.G, "space": self.space, "D": self.D}
-
-    def optim_groups(self) -> dict[str, dict[str, Any]]:
-        return adam_groups(self.cfg, ("G", "space", "D"))
-
-    def phases(self) -> list[Phase]:
-        return [
-            Phase("D", ("D",), self.d_phase, every=1, capturable=True),
-            Phase("G", ("G", "space"), self.g_phase, every=self.cfg.n_critic, capturable=True),
-        ]
-
-    def data(self, device: torch.device, seed: int) -> Iterator[dict[str, torch.Tensor]]:
-        return face_batches(self.cfg, device, seed)
-
-    def _src(self, x: torch.Tensor) -> torch.Tensor:
-        return self.D(x)[0]
 
     def codes(self, x: torch.Tensor) -> GaussianCodes:
         return sample_gaussian_codes(self.space, x.shape[0], min(self.cfg.n_c, x.shape[0]), x.device)

@@ -11,8 +11,8 @@ shipped default is conv_dim 32 (2.1 M, 4.2 MB, ~50 ms per 128 px face on
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 import torch
 from torch import nn
@@ -20,14 +20,13 @@ from torch import nn
 from gamutlib.losses import loss_cls, loss_d_adv, loss_g_adv, loss_rec, wgan_gp
 from gamutlib.models.translation import (
     N_EMOTIONS,
-    adam_groups,
-    face_batches,
+    TranslationMethod,
     grid,
     one_hot,
     shuffled_labels,
 )
 from gamutlib.nn import DiscriminatorTrunk, GeneratorTrunk, tile_condition
-from gamutlib.training.method import Phase, build_config
+from gamutlib.training.method import build_config
 from gamutlib.training.registry import register_method
 
 
@@ -86,7 +85,7 @@ class StarGANConfig:
 
 
 @register_method("stargan")
-class StarGAN:
+class StarGAN(TranslationMethod):
     """The StarGAN method: one-hot emotion targets, WGAN-GP, L_cls, L_rec.
 
     L_D = -L_adv + lambda_cls L_cls^r;  L_G = L_adv + lambda_cls L_cls^f + lambda_rec L_rec,
@@ -100,28 +99,6 @@ class StarGAN:
         c = self.cfg
         self.G = Generator(c.g_conv_dim, c.c_dim, c.g_repeat_num)
         self.D = Discriminator(c.image_size, c.d_conv_dim, c.c_dim, c.d_repeat_num)
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {"method": self.name, **asdict(self.cfg)}
-
-    def networks(self) -> dict[str, nn.Module]:
-        return {"G": self.G, "D": self.D}
-
-    def optim_groups(self) -> dict[str, dict[str, Any]]:
-        return adam_groups(self.cfg, ("G", "D"))
-
-    def phases(self) -> list[Phase]:
-        return [
-            Phase("D", ("D",), self.d_phase, every=1, capturable=True),
-            Phase("G", ("G",), self.g_phase, every=self.cfg.n_critic, capturable=True),
-        ]
-
-    def data(self, device: torch.device, seed: int) -> Iterator[dict[str, torch.Tensor]]:
-        return face_batches(self.cfg, device, seed)
-
-    def _src(self, x: torch.Tensor) -> torch.Tensor:
-        return self.D(x)[0]
 
     def d_phase(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, torch.Tensor]:
         c = self.cfg

@@ -10,11 +10,14 @@ loss terms its paper invents.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Iterator
 
 import torch
+from torch import nn
 
 from gamutlib.constants import EMOTIONS
+from gamutlib.training.method import Phase
 
 N_EMOTIONS = len(EMOTIONS)
 NEUTRAL = EMOTIONS.index("neutral")
@@ -96,3 +99,45 @@ def grid(rows: list[torch.Tensor]) -> torch.Tensor:
     cols = torch.stack([r.detach().float().clamp(-1, 1) for r in rows], dim=1)  # (R, C, 3, H, W)
     R, C, ch, H, W = cols.shape
     return cols.permute(2, 0, 3, 1, 4).reshape(1, ch, R * H, C * W)
+
+
+class TranslationMethod:
+    """What StarGAN, GANimation, GANmut and GGANmut share as trainer methods:
+    generator-side networks ``generator_nets`` (G, plus GANmut's learned
+    condition space) against a critic ``D``, Adam at StarGAN's settings for
+    each, ``n_critic`` D steps per G step, the benchmark's categorical batches.
+    A subclass builds ``cfg``, the networks, and writes ``d_phase``/``g_phase``."""
+
+    name: str
+    cfg: Any
+    D: nn.Module
+    generator_nets: tuple[str, ...] = ("G",)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {"method": self.name, **asdict(self.cfg)}
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {name: getattr(self, name) for name in (*self.generator_nets, "D")}
+
+    def optim_groups(self) -> dict[str, dict[str, Any]]:
+        return adam_groups(self.cfg, (*self.generator_nets, "D"))
+
+    def phases(self) -> list[Phase]:
+        return [
+            Phase("D", ("D",), self.d_phase, every=1, capturable=True),
+            Phase("G", self.generator_nets, self.g_phase, every=self.cfg.n_critic, capturable=True),
+        ]
+
+    def data(self, device: torch.device, seed: int) -> Iterator[dict[str, torch.Tensor]]:
+        return face_batches(self.cfg, device, seed)
+
+    def _src(self, x: torch.Tensor) -> torch.Tensor:
+        """D's real/fake score alone: what the gradient penalty differentiates."""
+        return self.D(x)[0]
+
+    def d_phase(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def g_phase(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
