@@ -97,3 +97,28 @@ def bench_render_command(device, sizes, batch, out, threads, also_compiled, more
         mode = "compiled" if row["compiled"] else "eager"
         click.echo(f"{row['device_name']}, {mode}: {row['size']} px, batch {row['batch']}: {row['faces_per_s']} faces/s")
     click.echo(f"wrote {out}")
+
+
+@bench.command("ddp")
+@click.argument("speed_runs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--multi", type=click.Path(exists=True, file_okay=False), help="An N-process run for the loss check.")
+@click.option("--single", type=click.Path(exists=True, file_okay=False), help="A 1-process run with the N-times batch, same steps.")
+@click.option("--device", default="", help="The machine, in words, for the record.")
+@click.option("--out", type=click.Path(dir_okay=False), default="book/results/engine/ddp_scaling.json", show_default=True)
+def bench_ddp_command(speed_runs, multi, single, device, out) -> None:
+    """Multi-GPU img/s and efficiency from torchrun run folders (scripts/gpu/ddp_scaling.sh makes them)."""
+    from gamutlib.training.scaling import summarise
+
+    if (multi is None) != (single is None):
+        raise click.ClickException("--multi and --single go together (the loss check compares the two)")
+    try:
+        result = summarise(list(speed_runs), multi, single, out, device)
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        raise click.ClickException(f"{type(err).__name__}: {err}") from None
+    for row in result["rows"]:
+        click.echo(f"{row['gpus']} GPU(s), batch {row['per_gpu_batch']}/GPU: {row['img_s']} img/s, "
+                   f"x{row['speedup']}, efficiency {row['efficiency']:.0%}")
+    if "loss_check" in result:
+        check = result["loss_check"]
+        click.echo(f"losses of {check['multi_run']} vs {check['single_run']} within 2 spreads: {check['all_within_two_spreads']}")
+    click.echo(f"wrote {out}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import signal
 import time
 import warnings
@@ -573,8 +574,9 @@ def start_run(
 ) -> Trainer:
     """A Trainer with its run folder: a new ``out/<NNNNN>-<method>/``, or the
     folder of ``resume`` (a run folder or one of its checkpoints)."""
-    world = ddp.World(rank=int(__import__("os").environ.get("RANK", "0")))
-    resolved = {"method": method.name, "train": config.to_dict(), "model": dict(method.config)}
+    world = ddp.World(rank=int(os.environ.get("RANK", "0")), size=int(os.environ.get("WORLD_SIZE", "1")))
+    # world_size records how many processes trained it (gamut bench ddp reads it).
+    resolved = {"method": method.name, "train": config.to_dict(), "model": dict(method.config), "world_size": world.size}
     if resume is not None:
         resume = Path(resume)
         run_dir = resume if resume.is_dir() else resume.parent.parent
