@@ -92,6 +92,9 @@ def summarise(speed_runs: list[str | Path], multi: str | Path | None = None, sin
                      "gamut train ganmut`, one process per GPU, same per-GPU batch and settings (CUDA graphs off: "
                      "the DDP path runs eager); img/s = median of the logged intervals over all ranks"),
         "device": device,
+        "seeds": [0],
+        "paper": {"source": "none of the four papers reports multi-GPU training; the goal (>= "
+                            f"{goal:g}x at 2 GPUs) is this project's"},
         "goal": {"speedup_2_gpus": goal},
     }
     two = [r for r in rows if r["gpus"] == 2]
