@@ -122,3 +122,28 @@ def bench_ddp_command(speed_runs, multi, single, device, out) -> None:
         check = result["loss_check"]
         click.echo(f"losses of {check['multi_run']} vs {check['single_run']} within 2 spreads: {check['all_within_two_spreads']}")
     click.echo(f"wrote {out}")
+
+
+@bench.command("metrics")
+@click.option("--profile", type=click.Choice(["smoke", "cpu", "gpu"]), default="gpu", show_default=True,
+              help="The evaluation chapter's profile whose test set, grid and judge are timed.")
+@click.option("--device", default="auto", show_default=True, help="auto (CUDA if present), cpu, cuda or cuda:N.")
+@click.option("--weights-dir", type=click.Path(file_okay=False), default="weights", show_default=True)
+@click.option("--allow-fallback", is_flag=True, help="Time a two-step GANmut when weights/ganmut.safetensors is absent (the chapter's smoke stand-in).")
+@click.option("--repeats", type=click.IntRange(min=1), default=2, show_default=True, help="Timed passes after the warm-up (first and last are reported).")
+@click.option("--out", type=click.Path(dir_okay=False), default="book/results/judges/metric_speed.json", show_default=True)
+def bench_metrics_command(profile, device, weights_dir, allow_fallback, repeats, out) -> None:
+    """Seconds for GANmut's ERE (settings 1+2) and FED over the chapter's test set; target <= 60 s on an H100."""
+    from gamutlib.evaluation.metric_speed import TARGET_S, metric_speed, write_metric_speed
+
+    try:
+        result = metric_speed(profile, device, weights_dir, allow_fallback, repeats)
+    except (ValueError, FileNotFoundError) as err:
+        raise click.ClickException(str(err)) from None
+    for row in result["rows"]:
+        again = f" (second call {row['seconds_second_call']} s)" if "seconds_second_call" in row else ""
+        click.echo(f"{row['metric']}: {row['faces']} faces, {row['seconds']} s{again}")
+    total = result["rows"][-1]
+    verdict = "meets" if total["meets_target"] else "misses"
+    click.echo(f"{result['device']}: {verdict} the {TARGET_S:g} s target")
+    click.echo(f"wrote {write_metric_speed(result, out)}")

@@ -37,7 +37,7 @@ from gamutlib.models.translation import (
     one_hot,
     shuffled_labels,
 )
-from gamutlib.nn import AlignedConv2d, GeneratorTrunk, tile_condition
+from gamutlib.nn import GeneratorTrunk, tile_condition
 from gamutlib.training.method import build_config
 from gamutlib.training.registry import register_method
 
@@ -50,8 +50,8 @@ class Generator(nn.Module):
         self.c_dim = c_dim
         self.trunk = GeneratorTrunk(3 + c_dim, conv_dim, repeat_num)
         width = self.trunk.out_channels
-        self.to_color = nn.Sequential(AlignedConv2d(width, 3, 7, 1, 3, bias=False), nn.Tanh())
-        self.to_attention = nn.Sequential(AlignedConv2d(width, 1, 7, 1, 3, bias=False), nn.Sigmoid())
+        self.to_color = nn.Sequential(nn.Conv2d(width, 3, 7, 1, 3, bias=False), nn.Tanh())
+        self.to_attention = nn.Sequential(nn.Conv2d(width, 1, 7, 1, 3, bias=False), nn.Sigmoid())
 
     def render(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(y, C, A): the composed image, the colour regression and the

@@ -25,7 +25,7 @@ from gamutlib.models.translation import (
     one_hot,
     shuffled_labels,
 )
-from gamutlib.nn import AlignedConv2d, DiscriminatorTrunk, GeneratorTrunk, tile_condition
+from gamutlib.nn import DiscriminatorTrunk, GeneratorTrunk, tile_condition
 from gamutlib.training.method import build_config
 from gamutlib.training.registry import register_method
 
@@ -37,7 +37,7 @@ class Generator(nn.Module):
         super().__init__()
         self.c_dim = c_dim
         self.trunk = GeneratorTrunk(3 + c_dim, conv_dim, repeat_num)
-        self.to_rgb = nn.Sequential(AlignedConv2d(self.trunk.out_channels, 3, 7, 1, 3, bias=False), nn.Tanh())
+        self.to_rgb = nn.Sequential(nn.Conv2d(self.trunk.out_channels, 3, 7, 1, 3, bias=False), nn.Tanh())
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         if c.shape[-1] != self.c_dim:

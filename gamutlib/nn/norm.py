@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from gamutlib.nn.aligned import InstanceNorm2d
+from torch import nn
 
 
-def instance_norm(channels: int) -> InstanceNorm2d:
+def instance_norm(channels: int) -> nn.InstanceNorm2d:
     """Instance norm with a learned affine and no running statistics.
 
     StarGAN builds ``InstanceNorm2d(affine=True, track_running_stats=True)`` but
     never calls ``G.eval()``, so at test time it normalises with the statistics
     of the image itself. Not tracking running statistics gives that behaviour in
-    both modes, and keeps an exported G independent of train/eval mode. (The
-    class keeps channels_last tensors in their layout on the GPU; see aligned.py.)
+    both modes, and keeps an exported G independent of train/eval mode.
     """
-    return InstanceNorm2d(channels, affine=True, track_running_stats=False)
+    return nn.InstanceNorm2d(channels, affine=True, track_running_stats=False)

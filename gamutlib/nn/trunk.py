@@ -12,7 +12,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gamutlib.nn.aligned import AlignedConv2d
 from gamutlib.nn.norm import instance_norm
 from gamutlib.nn.residual import ResidualBlock
 
@@ -25,7 +24,7 @@ class GeneratorTrunk(nn.Module):
     def __init__(self, in_channels: int, conv_dim: int = 64, repeat_num: int = 6) -> None:
         super().__init__()
         layers: list[nn.Module] = [
-            AlignedConv2d(in_channels, conv_dim, 7, 1, 3, bias=False),  # 3 + code channels
+            nn.Conv2d(in_channels, conv_dim, 7, 1, 3, bias=False),
             instance_norm(conv_dim),
             nn.ReLU(inplace=True),
         ]
@@ -68,7 +67,7 @@ class DiscriminatorTrunk(nn.Module):
             raise ValueError(
                 f"image_size {image_size} must be divisible by 2**repeat_num = {2**repeat_num}"
             )
-        layers: list[nn.Module] = [AlignedConv2d(3, conv_dim, 4, 2, 1), nn.LeakyReLU(0.01)]
+        layers: list[nn.Module] = [nn.Conv2d(3, conv_dim, 4, 2, 1), nn.LeakyReLU(0.01)]
         width = conv_dim
         for _ in range(1, repeat_num):
             layers += [nn.Conv2d(width, width * 2, 4, 2, 1), nn.LeakyReLU(0.01)]
