@@ -1,3 +1,6 @@
+"""GGANmut options beyond the paper's defaults."""
+
+import pytest
 
 
 def test_space_learning_rate_scale_reaches_only_the_modes():
