@@ -33,7 +33,9 @@ Choices where the paper leaves room:
 4. L_div covers the whole batch (S_c and S_r), as Eq. 9's expectation over z
    and the reference code; it is a true KL ("batchmean"), see
    gamutlib.losses.divergence. Its gradient reaches the modes both through p_z
-   and, for S_c, through G's input mu_c.
+   and, for S_c, through G's input mu_c. ``div_per_class`` switches to the
+   reference's scale (the KL divided by the 7 classes), on which lambda_div = 2
+   was tuned: 7x weaker than ours relative to L_cls and L_adv.
 5. Eigenvalues are stored as logs (sigma^2 = exp(s)), so Sigma_c is SPD for
    every parameter value; the reference code uses |s|, which can reach a
    singular Sigma. Both start at sigma^2 = 1. The inverse is written in closed
@@ -159,6 +161,8 @@ class GGANmutConfig:
     lambda_div: float = 2.0
     #: The space's learning rate as a multiple of lr (choice 8; the paper: 1, the space is part of G).
     space_lr_scale: float = 1.0
+    #: L_div divided by the 7 classes, the reference code's scale (choice 4).
+    div_per_class: bool = False
     n_c: int = 7
     lr: float = 1e-4
     betas: tuple[float, float] = (0.5, 0.999)
@@ -217,7 +221,7 @@ class GGANmut(TranslationMethod):
         n_c = codes.n_c  # a prefix: slicing needs no host sync
         loss_adv = loss_g_adv(src_fake)
         loss_cls_fake = loss_cls(cls_fake[:n_c], codes.target[:n_c])
-        loss_divergence = loss_div(self.space.p_z_logits(codes.z), cls_fake)
+        loss_divergence = loss_div(self.space.p_z_logits(codes.z), cls_fake, per_class=c.div_per_class)
         loss_reconstruction = loss_rec(x, x_rec)
         loss = (
             loss_adv
