@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import torch
 
+from gamutlib.devices import device_name, resolve_device, synchronize
 from gamutlib.evaluation import ganmut as ev
 
 TARGET_S = 60.0
@@ -49,16 +50,6 @@ class MetricInputs:
     x_fed: torch.Tensor
     y_fed: torch.Tensor
     n_test: int
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``auto`` is CUDA where there is one (the chapter's own choice), else the CPU."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for, but torch sees no CUDA device")
-    return device
 
 
 def chapter_inputs(profile: str = "gpu", device: str | torch.device = "auto", weights_dir: str | Path = "weights",
@@ -85,17 +76,12 @@ def chapter_inputs(profile: str = "gpu", device: str | torch.device = "auto", we
                         images[: sizes.n_fed], labels[: sizes.n_fed], n_test)
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def timed(fn: Callable[[], Any], device: torch.device) -> tuple[Any, float]:
     """``fn()`` and its wall-clock seconds; CUDA is synchronised on both sides so queued work counts."""
-    _sync(device)
+    synchronize(device)
     start = time.perf_counter()
     out = fn()
-    _sync(device)
+    synchronize(device)
     return out, time.perf_counter() - start
 
 
@@ -107,7 +93,7 @@ def warm_up(inputs: MetricInputs) -> None:
     fake = inputs.model(inputs.x_ere[:n].to(inputs.device), codes)
     inputs.judge.probs(fake)
     inputs.judge.features(fake)
-    _sync(inputs.device)
+    synchronize(inputs.device)
 
 
 def measure_once(inputs: MetricInputs) -> dict[str, tuple[Any, float]]:
@@ -154,8 +140,6 @@ def speed_rows(inputs: MetricInputs, passes: list[dict[str, tuple[Any, float]]])
 def metric_speed(profile: str = "gpu", device: str | torch.device = "auto", weights_dir: str | Path = "weights",
                  allow_fallback: bool = False, repeats: int = 2) -> dict[str, Any]:
     """Time the chapter's ERE and FED for GANmut on ``profile``; returns {"rows", "protocol", "seeds", "device"}."""
-    from gamutlib.faces.speed import device_name
-
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     inputs = chapter_inputs(profile, device, weights_dir, allow_fallback)

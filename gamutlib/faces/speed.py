@@ -14,34 +14,25 @@ from pathlib import Path
 
 import torch
 
+from gamutlib.devices import device_name, resolve_device, synchronize
 from gamutlib.faces.batch import random_faces
 
 DEFAULT_BATCH = {"cpu": 64, "cuda": 1024}
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return f"cpu ({torch.get_num_threads()} threads)"
 
 
 def faces_per_second(size: int, batch: int, device: torch.device, warmup: int = 2, min_seconds: float = 3.0,
                      min_iters: int = 3, compile: bool = False) -> float:
     """Faces/s of ``random_faces(batch, size)`` on ``device`` (photo style, fresh faces each batch).
     The warm-up also pays torch.compile's one-off compilation when ``compile``."""
-    def sync() -> None:
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
     with torch.no_grad():
         for k in range(warmup):
             random_faces(batch, size=size, seed=k, device=device, compile=compile)
-        sync()
+        synchronize(device)
         start, iters = time.perf_counter(), 0
         while iters < min_iters or time.perf_counter() - start < min_seconds:
             random_faces(batch, size=size, seed=warmup + iters, device=device, compile=compile)
             iters += 1
-            sync()
+            synchronize(device)
         return iters * batch / (time.perf_counter() - start)
 
 
@@ -49,9 +40,7 @@ def bench_render(sizes=(64, 128, 256), device: str = "cpu", batch: int | None = 
                  min_seconds: float = 3.0, compile_modes: tuple[bool, ...] = (False,)) -> dict:
     """Measure every size (eager, and compiled where asked), then replace this
     device type's rows in ``out`` (if given)."""
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda asked for, but torch sees no CUDA device")
+    dev = resolve_device(device)
     if not sizes:
         raise ValueError("give at least one size")
     batch = batch or DEFAULT_BATCH.get(dev.type, 64)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-import platform
 import time
 import warnings
 from pathlib import Path
@@ -33,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gamutlib.devices import device_name, resolve_device, synchronize
 from gamutlib.losses.gradient_penalty import wgan_gp
 from gamutlib.training.config import TrainConfig
 from gamutlib.training.method import Phase
@@ -210,20 +210,15 @@ class BenchStarGAN:
 
 
 # ---------------------------------------------------------------- timing
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def time_iterations(run: Callable[[int], None], device: torch.device, warmup: int, iters: int) -> float:
     """Seconds for ``iters`` iterations after ``warmup`` (both multiples of n_critic)."""
     for i in range(warmup):
         run(i)
-    _sync(device)
+    synchronize(device)
     start = time.perf_counter()
     for i in range(warmup, warmup + iters):
         run(i)
-    _sync(device)
+    synchronize(device)
     return time.perf_counter() - start
 
 
@@ -262,7 +257,7 @@ def bench_train(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Time the reference loop and the engine variants; write and return the table."""
-    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device))
+    dev = resolve_device(device)
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         raise ValueError(f"unknown variants {unknown}; known: {sorted(VARIANTS)}")
@@ -321,7 +316,7 @@ def bench_train(
             "yunjey/stargan solver.py; engine = gamutlib.training.Trainer defaults; same process, same GPU"
         ),
         "paper": {"official_stargan_h100_img_s": {"16": 488, "64": 1040}, "target_ratio_batch16": 3.0},
-        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu",
+        "device": device_name(dev),
         "torch": torch.__version__,
         "seeds": [seed],
         "complete": all("engine_img_s" in r for r in rows),

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gamutlib.devices import resolve_device
 from gamutlib.training import distributed as ddp
 from gamutlib.training.checkpoint import (
     latest_checkpoint,
@@ -62,14 +63,6 @@ class StepRecord:
     step: int
     values: torch.Tensor  # (K,) float32 on the device, one per logged key
     keys: tuple[str, ...]
-
-
-def resolve_device(spec: str, world: ddp.World | None = None) -> torch.device:
-    if spec == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda", world.local_rank if world else 0)
-        return torch.device("cpu")
-    return torch.device(spec)
 
 
 def data_seed(seed: int, rank: int, step: int) -> int:
@@ -106,7 +99,7 @@ class Trainer:
         self.method = method
         self.cfg = config
         self.world = ddp.init_from_env("cuda" if config.device.startswith("cuda") or (config.device == "auto" and torch.cuda.is_available()) else "cpu")
-        self.device = resolve_device(config.device, self.world)
+        self.device = resolve_device(config.device, self.world.local_rank)
         on_cuda = self.device.type == "cuda"
         if on_cuda:
             torch.backends.cudnn.benchmark = config.cudnn_benchmark
