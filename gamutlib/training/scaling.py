@@ -36,12 +36,22 @@ def read_log(run: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return config, records
 
 
+def images_per_step(config: dict[str, Any]) -> int:
+    """Images all processes consume in one step: world size x per-GPU batch."""
+    return int(config.get("world_size", 1)) * int(config["model"].get("batch_size", 16))
+
+
+def logged_rates(records: list[dict[str, Any]], skip: int = 2) -> list[float]:
+    """img/s of the logged intervals after the first ``skip`` (all of them for a shorter run)."""
+    return [r["img_s"] for r in records[skip:]] or [r["img_s"] for r in records]
+
+
 def run_speed(run: str | Path, skip: int = 2) -> dict[str, Any]:
     """gpus, per-GPU batch and median img/s of one run folder."""
     config, records = read_log(run)
     world = int(config.get("world_size", 1))
     batch = int(config["model"].get("batch_size", 16))
-    rates = [r["img_s"] for r in records[skip:]] or [r["img_s"] for r in records]
+    rates = logged_rates(records, skip)
     return {"run": f"{Path(run).parent.name}/{Path(run).name}", "gpus": world, "per_gpu_batch": batch, "img_s": round(statistics.median(rates), 1),
             "steps": records[-1]["step"], "intervals": len(rates)}
 
@@ -61,8 +71,8 @@ def compare_losses(multi: str | Path, single: str | Path, tail: float = 0.25) ->
     """Loss means over the last ``tail`` of training: N processes vs 1 process with the N-times batch."""
     cfg_m, rec_m = read_log(multi)
     cfg_s, rec_s = read_log(single)
-    images_m = int(cfg_m.get("world_size", 1)) * int(cfg_m["model"].get("batch_size", 16)) * rec_m[-1]["step"]
-    images_s = int(cfg_s.get("world_size", 1)) * int(cfg_s["model"].get("batch_size", 16)) * rec_s[-1]["step"]
+    images_m = images_per_step(cfg_m) * rec_m[-1]["step"]
+    images_s = images_per_step(cfg_s) * rec_s[-1]["step"]
     a, b = loss_tail(rec_m, tail), loss_tail(rec_s, tail)
     rows = []
     for k in sorted(set(a) & set(b)):

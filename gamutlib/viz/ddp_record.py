@@ -22,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from gamutlib.reproduce.layout import RECORD_RESULTS
-from gamutlib.training.scaling import read_log
+from gamutlib.training.scaling import images_per_step, logged_rates, read_log
 
 DDP_RECORD = RECORD_RESULTS / "engine"
 
@@ -45,8 +45,7 @@ def read_ddp_record(folder: str | Path = DDP_RECORD) -> dict[str, Any]:
 
 def images_seen(config: Mapping[str, Any], log: Sequence[Mapping[str, Any]]) -> list[int]:
     """Images consumed by all processes at each logged step: world x per-GPU batch x step."""
-    per_step = int(config.get("world_size", 1)) * int(config["model"].get("batch_size", 16))
-    return [per_step * int(r["step"]) for r in log]
+    return [images_per_step(config) * int(r["step"]) for r in log]
 
 
 def speed_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -64,7 +63,7 @@ def speed_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
 def speed_spread(run: Mapping[str, Any], skip: int = 2) -> dict[str, float]:
     """Median and quartiles of one record run's logged img/s (warm-up skipped, as the
     summary skips it): how far one interval strays tells how much a speedup may move."""
-    rates = [r["img_s"] for r in run["log"][skip:]] or [r["img_s"] for r in run["log"]]
+    rates = logged_rates(run["log"], skip)
     q1, _, q3 = statistics.quantiles(rates, n=4) if len(rates) > 1 else (rates[0],) * 3
     return {"median": round(statistics.median(rates), 1), "q1": round(q1, 1), "q3": round(q3, 1)}
 
