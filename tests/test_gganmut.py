@@ -12,29 +12,28 @@ def test_space_learning_rate_scale_reaches_only_the_modes():
     assert GGANmut().optim_groups()["space"]["lr"] == pytest.approx(1e-4)  # the paper's default
 
 
-def test_div_per_class_is_the_reference_scale():
+def test_init_eigenvalue_sets_every_mode_and_sharpens_p_z():
     import torch
 
-    from gamutlib.losses import loss_div
+    from gamutlib.models.gganmut import GaussianConditionSpace, GGANmut
 
     torch.manual_seed(0)
-    a, b = torch.randn(5, 7), torch.randn(5, 7)
-    full = loss_div(a, b)
-    assert float(full) > 0
-    torch.testing.assert_close(loss_div(a, b, per_class=True), full / 7)
+    wide = GaussianConditionSpace()
+    torch.manual_seed(0)
+    sharp = GaussianConditionSpace(init_eigenvalue=0.05)
+    torch.testing.assert_close(sharp.eigenvalues(), torch.full((7, 2), 0.05))
+    torch.testing.assert_close(sharp.means(), wide.means())  # only the covariances differ
+    own = torch.arange(7)
+    # p_z at each mode's own mean: sharper modes give that mode more of the mass
+    p_wide, p_sharp = wide.p_z(wide.means())[own, own], sharp.p_z(sharp.means())[own, own]
+    assert bool((p_sharp > p_wide).all())
+    assert float(p_sharp.mean()) > 0.5 > float(p_wide.mean())
+    assert float(GGANmut(init_eigenvalue=0.25).space.eigenvalues()[0, 0]) == pytest.approx(0.25)
 
 
-def test_gganmut_passes_div_per_class_to_its_loss():
-    import torch
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
+def test_init_eigenvalue_must_be_positive(bad):
+    from gamutlib.models.gganmut import GaussianConditionSpace
 
-    from gamutlib.models.gganmut import GGANmut
-
-    losses = {}
-    for per_class in (False, True):
-        torch.manual_seed(0)
-        m = GGANmut(image_size=64, g_conv_dim=4, d_conv_dim=4, d_repeat_num=6, g_repeat_num=1, batch_size=8,
-                    div_per_class=per_class)
-        batch = {"image": torch.rand(8, 3, 64, 64) * 2 - 1, "label": torch.arange(8) % 7}
-        torch.manual_seed(1)
-        losses[per_class] = m.g_phase(batch, 0)["loss_div"]
-    torch.testing.assert_close(losses[True], losses[False] / 7)
+    with pytest.raises(ValueError, match="init_eigenvalue"):
+        GaussianConditionSpace(init_eigenvalue=bad)

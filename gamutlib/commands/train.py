@@ -50,8 +50,10 @@ def resolve_config(
 @click.option("--seed", type=int, help="Training seed (per-rank seeds derive from it).")
 @click.option("--device", help="cuda, cuda:1, cpu (default: auto).")
 @click.option("--export", "export_name", help="After training, write weights/<NAME>.safetensors (G, fp16).")
+@click.option("--export-dir", default="weights", show_default=True,
+              help="Where --export writes (a folder other than weights/ gets its own registry.json).")
 @click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
-def train(method, config_file, steps, resume, out, max_minutes, seed, device, export_name, dry_run) -> None:
+def train(method, config_file, steps, resume, out, max_minutes, seed, device, export_name, export_dir, dry_run) -> None:
     """Train METHOD (e.g. stargan, ganmut, judge_emotion) in a new run folder."""
     from gamutlib.training import NonFiniteLossError, TrainConfig, get_method, start_run
     from gamutlib.training.trainer import install_stop_signals
@@ -84,5 +86,5 @@ def train(method, config_file, steps, resume, out, max_minutes, seed, device, ex
         if export_name:
             from gamutlib.weights import export_weights
 
-            path = export_weights(export_name, trainer.export_modules(), dict(model.config), method=method)
+            path = export_weights(export_name, trainer.export_modules(), dict(model.config), root=export_dir, method=method)
             click.echo(f"exported {path}")

@@ -346,6 +346,48 @@ def accuracy_row(model: Conditioned, judge_probs: Any, images: torch.Tensor, chu
             "mean": round(out["accuracy"], 2), "n_faces": out["n_faces"]}
 
 
+#: The test faces of every evaluation of the series (held-out identities).
+TEST_SEED = 1234
+#: Table 1's generators (those with an intensity path the paper measures) and their row labels.
+TABLE1_METHODS = {"stargan": "StarGAN", "ganmut_rho1": "GANmut (lambda_rho 1)", "ganmut": "GANmut (lambda_rho 4)"}
+#: Tables 2 and 3's generators and their row labels.
+TABLE2_METHODS = {"stargan": "StarGAN", "ganimation": "GANimation", "ganmut": "GANmut", "gganmut": "GGANmut"}
+
+
+def test_faces(sizes: EvalSizes, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """The chapter's test faces and labels: the same faces on every device and in every run."""
+    from gamutlib.data import FaceTestSet
+
+    n_test = max(sizes.n_fed, sizes.n_faces, sizes.n_smooth_faces)
+    test = FaceTestSet(n_test, size=128, seed=TEST_SEED, device=device)
+    return test.data["image"], test.data["label"]
+
+
+def table2_row(model: Conditioned, judge: Any, images: torch.Tensor, labels: torch.Tensor, sizes: EvalSizes,
+               device: torch.device | str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Table 2 for one method (ERE on the first n_faces, FED on the first n_fed)
+    and the FED output (features for the t-SNE)."""
+    x_ere, x_fed, y_fed = images[: sizes.n_faces], images[: sizes.n_fed], labels[: sizes.n_fed]
+    ere = ere_both_settings(model, judge.probs, x_ere, model.search_grid(sizes), 16, sizes.chunk_size, device)
+    fed = fed_generated(model, judge.features, x_fed, y_fed, 0, sizes.chunk_size, device)
+    row = {"method": model.name, "ere_setting1": round(ere["ere_setting1"], 5), "ere_setting2": round(ere["ere_setting2"], 5),
+           "fed": round(fed["fed"], 4), "grid_codes": ere["n_codes"]}
+    return row, fed
+
+
+def model_rows(model: Conditioned, judge: Any, images: torch.Tensor, labels: torch.Tensor, sizes: EvalSizes,
+               device: torch.device | str | None = None) -> dict[str, Any]:
+    """One generator's rows of Tables 1-3 on the chapter's protocol (Table 1
+    only for the generators it compares): what a training seed is scored by."""
+    rows: dict[str, Any] = {"table1": None}
+    if model.name in TABLE1_METHODS:
+        rows["table1"] = smoothness_row(model, judge.probs, images[: sizes.n_smooth_faces], sizes.smooth_classes,
+                                        sizes.chunk_size, device)
+    rows["table2"], _ = table2_row(model, judge, images, labels, sizes, device)
+    rows["table3"] = accuracy_row(model, judge.probs, images[: sizes.n_faces], sizes.chunk_size, device)
+    return rows
+
+
 @torch.no_grad()
 def interpolation_strip(model: Conditioned, judge_probs: Any, image: torch.Tensor, emotion: int, steps: int = RHO_STEPS,
                         device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:

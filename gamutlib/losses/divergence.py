@@ -6,21 +6,15 @@ import torch
 import torch.nn.functional as F
 
 
-def loss_div(p_z_logits: torch.Tensor, cls_logits: torch.Tensor, per_class: bool = False) -> torch.Tensor:
+def loss_div(p_z_logits: torch.Tensor, cls_logits: torch.Tensor) -> torch.Tensor:
     """L_div = E[KL(p_z || q_{x_z}) + KL(q_{x_z} || p_z)], the symmetric KL (Eq. 9).
 
     ``p_z_logits`` are -d^2 (the negative squared Mahalanobis distances of z from
     the 7 modes), whose softmax is p_z; ``cls_logits`` are D_cls(G(x, z)), whose
     softmax is q. Both are taken as logits and compared in log space, which
-    stays finite when a probability underflows.
-
-    Ambiguity: the reference implementation uses ``nn.KLDivLoss()`` with its
-    default element-wise mean, i.e. the KL divided by the 7 classes as well as
-    the batch. Eq. 9 is an expectation of KL over samples, so we sum over
-    classes and average over the batch ("batchmean"); lambda_div = 2 then
-    weighs a true KL. ``per_class=True`` divides by the number of classes as
-    the reference does: the paper's lambda_div = 2 was tuned on that scale, so
-    it is the same weight as lambda_div = 2/7 on a true KL.
+    stays finite when a probability underflows. Eq. 9 is an expectation of KL
+    over samples: summed over classes, averaged over the batch ("batchmean",
+    as the reference code's ``KLDivLoss``).
     """
     if p_z_logits.shape != cls_logits.shape:
         raise ValueError(f"p_z logits {tuple(p_z_logits.shape)} and D logits {tuple(cls_logits.shape)} differ")
@@ -28,5 +22,4 @@ def loss_div(p_z_logits: torch.Tensor, cls_logits: torch.Tensor, per_class: bool
     log_q = F.log_softmax(cls_logits.float(), dim=1)
     kl_pq = F.kl_div(log_q, log_p, reduction="batchmean", log_target=True)
     kl_qp = F.kl_div(log_p, log_q, reduction="batchmean", log_target=True)
-    divergence = kl_pq + kl_qp
-    return divergence / p_z_logits.shape[1] if per_class else divergence
+    return kl_pq + kl_qp

@@ -359,8 +359,8 @@ show_table({"rows": size_rows, "paper": {}, "protocol": "exact counts", "seeds":
 #    code does this). Supp. Eq. 17's repeated $\mathcal{L}_{cls}$ term is read as one.
 # 2. $\mathcal{L}_{coord}$ trains D only (supp. Eq. 17 has no coordinate term for G).
 # 3. $S_c$ holds the 7 means, one per class; $\mathcal{L}_{div}$ covers the whole batch.
-# 4. $\mathcal{L}_{div}$ is a true KL (sum over classes, mean over the batch); the
-#    code's `KLDivLoss()` also divided by the 7 classes.
+# 4. $\mathcal{L}_{div}$ is a true KL (sum over classes, mean over the batch), as
+#    the code's `KLDivLoss(reduction="batchmean")`.
 # 5. Eigenvalues are stored as logs, so $\Sigma_c$ is SPD for every parameter
 #    value (the code's $|\cdot|$ can reach a singular $\Sigma$).
 # 6. For an intensity slider, `codes_for(emotion, t)` walks the segment from

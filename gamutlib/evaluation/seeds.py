@@ -1,0 +1,109 @@
+"""Training seeds of the GANmut series: each seed scored where it trained.
+
+Only seed 0 of each generator is shipped (weights cost the repository its
+size); seeds 1, 2, ... are trained and scored by Tables 1-3's protocol on the
+same machine (``gamut evaluate ganmut NAME --seed K``), and their scores are
+kept as one JSON per (generator, seed) under
+``<results>/ganmut/seeds/<name>-seed<k>.json``. The evaluation chapter reads
+them back into mean and standard deviation per generator; seed 0's record is
+written the same way, so the chapter can check its own live numbers against it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from gamutlib.atomic import atomic_write_text
+
+#: The numbers each table contributes to the seed summary (the rows' keys).
+SEED_METRICS = {
+    "table1": ("mean",),
+    "table2": ("ere_setting1", "ere_setting2", "fed"),
+    "table3": ("mean",),
+}
+_RECORD = re.compile(r"^(?P<name>[a-z0-9_]+)-seed(?P<seed>\d+)\.json$")
+
+
+def seeds_dir(results_dir: str | Path) -> Path:
+    return Path(results_dir) / "ganmut" / "seeds"
+
+
+def run_facts(run: str | Path | None) -> dict[str, Any]:
+    """Iterations done and the training config of a run folder (its config.json and log.jsonl)."""
+    if run is None:
+        return {}
+    run = Path(run)
+    config = json.loads((run / "config.json").read_text())
+    steps = [json.loads(line).get("step", 0) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
+    train = config.get("train", {})
+    return {"iterations": max(steps, default=0), "planned_steps": train.get("steps"), "train_seed": train.get("seed"),
+            "model": config.get("model", {})}
+
+
+def write_seed_record(results_dir: str | Path, name: str, seed: int, profile: str, rows: Mapping[str, Any],
+                      weights: str, facts: Mapping[str, Any] | None = None) -> Path:
+    """One generator's scores for one training seed, written atomically."""
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise ValueError(f"generator name must be lower-case letters, digits and _; got {name!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int; got {seed!r}")
+    missing = [t for t in ("table2", "table3") if not rows.get(t)]
+    if missing:
+        raise ValueError(f"rows for {name} seed {seed} lack {missing}")
+    record = {"name": name, "seed": seed, "profile": profile, "weights": weights, **dict(facts or {}),
+              **{t: rows.get(t) for t in SEED_METRICS}}
+    path = seeds_dir(results_dir) / f"{name}-seed{seed}.json"
+    return atomic_write_text(path, json.dumps(record, indent=1) + "\n")
+
+
+def read_seed_records(results_dir: str | Path, profile: str | None = None) -> list[dict[str, Any]]:
+    """Every seed record under ``results_dir`` (only ``profile``'s where given), by name then seed."""
+    records = []
+    folder = seeds_dir(results_dir)
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        if not _RECORD.match(path.name):
+            continue
+        record = json.loads(path.read_text())
+        if profile is None or record.get("profile") == profile:
+            records.append(record)
+    return sorted(records, key=lambda r: (r["name"], r["seed"]))
+
+
+def _mean_std(values: list[float]) -> tuple[float | None, float | None]:
+    if not values:
+        return None, None
+    mean = statistics.fmean(values)
+    return mean, (statistics.stdev(values) if len(values) > 1 else None)
+
+
+def seed_summary(records: Iterable[Mapping[str, Any]], digits: int = 4) -> list[dict[str, Any]]:
+    """Per generator: the seeds, and mean and sample standard deviation of each
+    summary metric over them (std None for a single seed; a metric a table left
+    undefined in some seed is averaged over the seeds that define it, and
+    ``<metric>_n`` says over how many)."""
+    by_name: dict[str, list[Mapping[str, Any]]] = {}
+    for record in records:
+        by_name.setdefault(record["name"], []).append(record)
+    rows = []
+    for name, group in by_name.items():
+        row: dict[str, Any] = {"method": name, "seeds": sorted(r["seed"] for r in group)}
+        iterations = sorted({r.get("iterations") for r in group if r.get("iterations") is not None})
+        row["iterations"] = iterations
+        for table, keys in SEED_METRICS.items():
+            for key in keys:
+                values = [float(r[table][key]) for r in group
+                          if r.get(table) and r[table].get(key) is not None and math.isfinite(float(r[table][key]))]
+                if not any(r.get(table) for r in group):
+                    continue
+                mean, std = _mean_std(values)
+                label = f"{table}_{key}"
+                row[f"{label}_mean"] = None if mean is None else round(mean, digits)
+                row[f"{label}_std"] = None if std is None else round(std, digits)
+                row[f"{label}_n"] = len(values)
+        rows.append(row)
+    return rows
