@@ -190,3 +190,28 @@ def test_compile_falls_back_to_eager_for_double_backward():
     a, b = weights_of(trainer), weights_of(eager)
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-6, msg=k)
+
+
+def test_channels_last_can_name_networks():
+    import torch
+
+    from gamutlib.training import TrainConfig
+    from gamutlib.training.config import channels_last_nets
+    from gamutlib.training.trainer import Trainer
+    from gamutlib.models.stargan import StarGAN
+
+    assert channels_last_nets("auto", False, ["G", "D"]) == set()
+    assert channels_last_nets("auto", True, ["G", "D"]) == {"G", "D"}
+    assert channels_last_nets(" D ", False, ["G", "D"]) == {"D"}
+    with pytest.raises(ValueError, match="unknown networks"):
+        channels_last_nets("X", True, ["G", "D"])
+    method = StarGAN(image_size=32, g_conv_dim=4, g_repeat_num=1, d_conv_dim=4, d_repeat_num=4, batch_size=2, n_critic=1)
+    trainer = Trainer(method, TrainConfig(steps=1, device="cpu", progress=False, channels_last="D", precision="fp32"))
+    def conv_weights(net):
+        return [m.weight for m in net.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size != (1, 1)]
+
+    assert all(w.is_contiguous(memory_format=torch.channels_last) for w in conv_weights(trainer.nets["D"]))
+    assert not any(w.is_contiguous(memory_format=torch.channels_last) for w in conv_weights(trainer.nets["G"]))
+    assert not trainer.channels_last  # the batch stays NCHW when only some networks convert
+    trainer.fit()
+    assert trainer.step == 1

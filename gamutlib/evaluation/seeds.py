@@ -107,3 +107,32 @@ def seed_summary(records: Iterable[Mapping[str, Any]], digits: int = 4) -> list[
                 row[f"{label}_n"] = len(values)
         rows.append(row)
     return rows
+
+
+def record_agreement(live: Mapping[str, Mapping[str, Any]], records: Iterable[Mapping[str, Any]],
+                     tolerance: Mapping[str, Mapping[str, float]], seed: int = 0) -> list[dict[str, Any]]:
+    """Live numbers of the shipped generators against their seed records.
+
+    ``live`` maps a generator name to its rows ({"table1": row or None,
+    "table2": row, "table3": row}, as ``model_rows`` returns); ``tolerance``
+    maps a table to {"abs": a, "rel": r}; a number agrees when
+    |live - recorded| <= a + r * |recorded|. One row per (generator, metric).
+    """
+    by_name = {r["name"]: r for r in records if r["seed"] == seed}
+    out = []
+    for name, rows in live.items():
+        record = by_name.get(name)
+        if record is None:
+            continue
+        for table, keys in SEED_METRICS.items():
+            if not rows.get(table) or not record.get(table):
+                continue
+            tol = tolerance[table]
+            for key in keys:
+                a, b = rows[table].get(key), record[table].get(key)
+                if a is None or b is None:
+                    continue
+                diff = abs(float(a) - float(b))
+                out.append({"method": name, "metric": f"{table}.{key}", "live": a, "recorded": b,
+                            "difference": round(diff, 6), "agrees": diff <= tol["abs"] + tol["rel"] * abs(float(b))})
+    return out

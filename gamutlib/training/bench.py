@@ -228,6 +228,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "engine_fp32_eager": {"precision": "fp32", "channels_last": False, "cuda_graphs": False, "fused_adam": False},
     "engine_bf16_eager": {"cuda_graphs": False},
     "engine_graphs_nchw": {"channels_last": False},
+    "engine_graphs_cl_d": {"channels_last": "D"},
     "engine_graphs_fp32": {"precision": "fp32"},
     "engine_compile": {"compile": True},
 }

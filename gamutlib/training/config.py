@@ -29,7 +29,9 @@ class TrainConfig:
     ema_start: int = 0
     #: "auto" (bf16 autocast on CUDA, fp32 on CPU), "bf16" or "fp32".
     precision: str = "auto"
-    #: channels_last memory format for networks and 4-D batch tensors ("auto": on CUDA).
+    #: channels_last memory format for networks and 4-D batch tensors ("auto": on CUDA), or
+    #: the names of the networks to convert ("D" or "D,G"; the batch then stays NCHW): a
+    #: network with instance norm pays a layout copy per norm in channels_last.
     channels_last: str | bool = "auto"
     #: torch.compile the networks in place; phases whose backward cannot run
     #: compiled (double-backward penalties) fall back to eager for their networks.
@@ -101,6 +103,20 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"{path}: unknown top-level entries {unknown}; use 'method', 'train' and 'model'")
     return data
+
+
+def channels_last_nets(value: str | bool, on_cuda: bool, names: "list[str] | tuple[str, ...]") -> set[str]:
+    """The networks that take the channels_last format: all or none for
+    "auto"/true/false, else the comma-separated names (each must exist)."""
+    if value == "auto" or isinstance(value, bool):
+        return set(names) if enabled(value, on_cuda) else set()
+    if not isinstance(value, str):
+        raise ValueError(f"channels_last must be true, false, 'auto' or network names like 'D'; got {value!r}")
+    chosen = {n.strip() for n in value.split(",") if n.strip()}
+    unknown = sorted(chosen - set(names))
+    if not chosen or unknown:
+        raise ValueError(f"channels_last names unknown networks {unknown or [value]}; networks: {sorted(names)}")
+    return chosen
 
 
 def enabled(value: str | bool, on_cuda: bool) -> bool:

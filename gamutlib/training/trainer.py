@@ -41,7 +41,7 @@ from gamutlib.training.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from gamutlib.training.config import TrainConfig, enabled
+from gamutlib.training.config import TrainConfig, channels_last_nets, enabled
 from gamutlib.training.ema import EMA
 from gamutlib.training.graphs import PhaseGraph
 from gamutlib.training.method import Method, Phase
@@ -105,7 +105,6 @@ class Trainer:
             torch.backends.cudnn.benchmark = config.cudnn_benchmark
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.autocast_dtype = torch.bfloat16 if (config.precision == "bf16" or (config.precision == "auto" and on_cuda)) else None
-        self.channels_last = enabled(config.channels_last, on_cuda)
         self.use_graphs = enabled(config.cuda_graphs, on_cuda) and on_cuda and not self.world.distributed
         self.use_compile = enabled(config.compile, on_cuda)
         fused = enabled(config.fused_adam, on_cuda)
@@ -118,9 +117,12 @@ class Trainer:
         extra = sorted(set(groups) - set(self.nets))
         if missing or extra:
             raise ValueError(f"{method.name}: optim_groups must name every network; missing {missing}, unknown {extra}")
-        for net in self.nets.values():
+        cl_nets = channels_last_nets(config.channels_last, on_cuda, list(self.nets))
+        # The batch follows the networks only when all of them are channels_last.
+        self.channels_last = bool(cl_nets) and cl_nets == set(self.nets)
+        for name, net in self.nets.items():
             net.to(self.device)
-            if self.channels_last:
+            if name in cl_nets:
                 net.to(memory_format=torch.channels_last)
         self.phases: list[Phase] = list(method.phases())
         for phase in self.phases:

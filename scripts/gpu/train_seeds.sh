@@ -5,11 +5,11 @@
 # same schedule: STEPS iterations at batch 16 with the paper's linear LR decay
 # to 0 over the last 10%.
 #
-#   . .whl/prelude.sh && OUT=/path/to/out JOBS="0:stargan:1 0:stargan:2 1:gganmut__sharp:0" bash scripts/gpu/train_seeds.sh
+#   . .whl/prelude.sh && OUT=/path/to/out JOBS="0:stargan:1 0:stargan:2 1:gganmut__paper_init:0" bash scripts/gpu/train_seeds.sh
 #
 # A job is GPU:CONFIG:SEED. CONFIG names gamutlib/models/configs/<CONFIG>.toml;
 # the generator it makes is CONFIG without a variant suffix after "__"
-# (gganmut__sharp -> gganmut). Seed 0 of a plain config exports to weights/
+# (gganmut__paper_init -> gganmut). Seed 0 of a plain config exports to weights/
 # (the shipped file, its registry entry updated under a lock); every other job
 # exports to runs/seeds/<CONFIG>-seed<SEED>/ and is scored from there.
 #
