@@ -215,3 +215,20 @@ def test_channels_last_can_name_networks():
     assert not trainer.channels_last  # the batch stays NCHW when only some networks convert
     trainer.fit()
     assert trainer.step == 1
+
+
+def test_compile_leaves_double_backward_networks_eager():
+    # A WGAN-GP critic is differentiated twice in its phase; compiled, PyTorch
+    # either refuses that or drops the penalty's second-order term, so the
+    # engine compiles only the other networks.
+    from gamutlib.models.stargan import StarGAN
+    from gamutlib.training import TrainConfig
+    from gamutlib.training.trainer import Trainer
+
+    method = StarGAN(image_size=32, g_conv_dim=4, g_repeat_num=1, d_conv_dim=4, d_repeat_num=4, batch_size=2, n_critic=1)
+    assert [p.double_backward for p in method.phases()] == [True, False]
+    trainer = Trainer(method, TrainConfig(steps=2, device="cpu", progress=False, precision="fp32", compile=True,
+                                          compile_backend="eager", log_every=1))
+    assert trainer._compiled == {"G"} and trainer._compile_skipped == ["D"]
+    trainer.fit()
+    assert trainer.step == 2 and trainer._compiled == {"G"}

@@ -125,7 +125,7 @@ class TranslationMethod:
 
     def phases(self) -> list[Phase]:
         return [
-            Phase("D", ("D",), self.d_phase, every=1, capturable=True),
+            Phase("D", ("D",), self.d_phase, every=1, capturable=True, double_backward=True),
             Phase("G", self.generator_nets, self.g_phase, every=self.cfg.n_critic, capturable=True),
         ]
 

@@ -199,7 +199,7 @@ class BenchStarGAN:
         return {"loss": loss, "loss_fake": loss_fake, "loss_cls": loss_cls, "loss_rec": loss_rec}
 
     def phases(self) -> list[Phase]:
-        return [Phase("D", ("D",), self.d_phase, capturable=True),
+        return [Phase("D", ("D",), self.d_phase, capturable=True, double_backward=True),
                 Phase("G", ("G",), self.g_phase, every=N_CRITIC, capturable=True)]
 
     def samples(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -231,6 +231,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "engine_graphs_cl_d": {"channels_last": "D"},
     "engine_graphs_fp32": {"precision": "fp32"},
     "engine_compile": {"compile": True},
+    "engine_compile_eager": {"compile": True, "cuda_graphs": False},
+    "engine_compile_cl_d": {"compile": True, "channels_last": "D"},
 }
 
 
@@ -300,10 +302,13 @@ def bench_train(
             row[key] = img_s
             if name == "engine":
                 row["ratio"] = round(img_s / row["reference_img_s"], 2)
-                row["engine_graphs"] = sorted(trainer._graphs)
-                row["engine_compiled"] = sorted(trainer._compiled)
                 row["engine_precision"] = str(trainer.autocast_dtype or torch.float32).removeprefix("torch.")
-                row["engine_d_loss"] = round(losses.get("D/loss", float("nan")), 4)
+            # What actually ran (a phase may fall back from a graph or from compile) and where the loss got to.
+            row[f"{name}_graphs"] = sorted(trainer._graphs)
+            row[f"{name}_compiled"] = sorted(trainer._compiled)
+            if trainer._compile_skipped:
+                row[f"{name}_compile_skipped"] = trainer._compile_skipped
+            row[f"{name}_d_loss"] = round(losses.get("D/loss", float("nan")), 4)
             log(f"batch {batch}: {name} {img_s} img/s")
             del run, trainer, G, D
             if dev.type == "cuda":

@@ -33,8 +33,9 @@ class TrainConfig:
     #: the names of the networks to convert ("D" or "D,G"; the batch then stays NCHW): a
     #: network with instance norm pays a layout copy per norm in channels_last.
     channels_last: str | bool = "auto"
-    #: torch.compile the networks in place; phases whose backward cannot run
-    #: compiled (double-backward penalties) fall back to eager for their networks.
+    #: torch.compile the networks in place, except those a double-backward phase
+    #: updates (Phase.double_backward); a phase that still fails compiled falls
+    #: back to eager for its networks.
     compile: str | bool = False
     compile_backend: str = "inductor"
     #: Capture phases marked ``Phase.capturable`` as CUDA graphs ("auto": on CUDA, one process).

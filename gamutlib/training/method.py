@@ -31,6 +31,13 @@ class Phase:
     ``.item()`` or other host syncs, no Python branches or shapes that depend
     on tensor values or on ``step`` (a captured graph replays what it saw).
     Random ops are fine. Leave it False when unsure: the phase then runs eagerly.
+    ``double_backward`` declares that the loss differentiates through the
+    networks the phase updates twice (a WGAN-GP or R1 penalty): the trainer
+    then never compiles those networks. AOTAutograd refuses that second
+    backward when called directly (scripts/gpu/compile_check.py), yet inside
+    the engine's captured D phase a compiled critic ran it without error and
+    diverged (PyTorch 2.11 on an H100: D loss 2.7e14 within 70 iterations; see
+    the experiments in book/results/engine/train_speed.json).
     """
 
     name: str
@@ -38,6 +45,7 @@ class Phase:
     fn: Callable[[dict[str, torch.Tensor], int], dict[str, torch.Tensor]]
     every: int = 1
     capturable: bool = False
+    double_backward: bool = False
 
 
 class Method(Protocol):

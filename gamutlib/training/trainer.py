@@ -155,6 +155,7 @@ class Trainer:
         self._graph_failed: set[str] = set()
         self._eager_runs: dict[str, int] = {}
         self._compiled: set[str] = set()
+        self._compile_skipped: list[str] = []
         self._compile_ok: set[str] = set()
         self._stop_requested = False
         self._images_per_step = 0
@@ -176,9 +177,12 @@ class Trainer:
             self.load(resume)
         self._interval_step = self.step
         if self.use_compile:
+            # A network that a phase differentiates twice stays eager (see Phase.double_backward).
+            self._compile_skipped = sorted({n for p in self.phases if p.double_backward for n in p.nets})
             for name, net in self.nets.items():
-                net.compile(backend=config.compile_backend)
-                self._compiled.add(name)
+                if name not in self._compile_skipped:
+                    net.compile(backend=config.compile_backend)
+                    self._compiled.add(name)
 
     # ------------------------------------------------------------------ setup
     def _make_optimizer(self, net: nn.Module, group: dict[str, Any], fused: bool) -> torch.optim.Optimizer:
