@@ -76,3 +76,26 @@ def test_evaluate_ganmut_cli_scores_a_generator(tmp_path):
     assert 0.0 <= record["table3"]["mean"] <= 100.0 and record["table1"]["n_faces"] == 1
     missing = runner.invoke(main, [*args[:5], "--weights-dir", str(tmp_path / "none"), *args[7:]])
     assert missing.exit_code != 0 and "missing" in missing.output
+
+
+def test_chapter_helpers_regroup_and_format():
+    from gamutlib.evaluation.seeds import rows_by_name, spread_rows, start_ablation_rows
+
+    summary = [{"method": "stargan", "seeds": [0, 1, 2], "table3_mean_mean": 74.0, "table3_mean_std": 4.0},
+               {"method": "gganmut", "seeds": [0], "table3_mean_mean": 60.0, "table3_mean_std": None},
+               {"method": "ganmut_rho1", "seeds": [0, 1], "table1_mean_mean": 0.3, "table1_mean_std": 0.01}]
+    spread = spread_rows(summary, "table3", ("mean",), {"stargan": "StarGAN", "gganmut": "GGANmut"})
+    assert spread == [{"method": "StarGAN", "seeds": 3, "mean": "74 ± 4"}, {"method": "GGANmut", "seeds": 1, "mean": "60"}]
+    t1 = {"ganmut": "GANmut (lambda_rho 4)"}
+    other = {"ganmut": "GANmut", "stargan": "StarGAN"}
+    live = rows_by_name({"table1": [{"method": "GANmut (lambda_rho 4)", "mean": 0.3}],
+                         "table3": [{"method": "Real", "mean": 80.0}, {"method": "GANmut", "mean": 40.0},
+                                    {"method": "StarGAN", "mean": 70.0}]}, t1, other)
+    assert live == {"ganmut": {"table1": {"method": "GANmut (lambda_rho 4)", "mean": 0.3},
+                               "table3": {"method": "GANmut", "mean": 40.0}},
+                    "stargan": {"table1": None, "table3": {"method": "StarGAN", "mean": 70.0}}}
+    rec = {"seed": 0, **rows(15.0, 97.0)}
+    ab = start_ablation_rows(rec, [{"seed": 2, **rows(50.0, 40.0)}, {"seed": 0, **rows(60.0, 30.0)}])
+    assert [r["start"] for r in ab] == ["paper: sigma^2 = 1, seed 0", "sharp: sigma^2 = 0.05, seed 0",
+                                         "sharp: sigma^2 = 0.05, seed 2"]
+    assert [r["accuracy_mean"] for r in ab] == [15.0, 60.0, 50.0]

@@ -136,3 +136,46 @@ def record_agreement(live: Mapping[str, Mapping[str, Any]], records: Iterable[Ma
                 out.append({"method": name, "metric": f"{table}.{key}", "live": a, "recorded": b,
                             "difference": round(diff, 6), "agrees": diff <= tol["abs"] + tol["rel"] * abs(float(b))})
     return out
+
+
+def spread_rows(summary: Iterable[Mapping[str, Any]], table: str, keys: tuple[str, ...],
+                labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One table's columns from ``seed_summary`` as "mean ± std" text, for the
+    generators in ``labels`` (name -> row label) that the table covers."""
+    rows = []
+    for row in summary:
+        if row["method"] not in labels or f"{table}_{keys[0]}_mean" not in row:
+            continue
+        out: dict[str, Any] = {"method": labels[row["method"]], "seeds": len(row["seeds"])}
+        for key in keys:
+            mean, std = row[f"{table}_{key}_mean"], row[f"{table}_{key}_std"]
+            out[key] = "n/a" if mean is None else (f"{mean:.4g}" if std is None else f"{mean:.4g} ± {std:.2g}")
+        rows.append(out)
+    return rows
+
+
+def rows_by_name(tables: Mapping[str, Iterable[Mapping[str, Any]]], table1_labels: Mapping[str, str],
+                 labels: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """The chapter's labelled rows regrouped per generator ({name: {"table1":
+    row or None, "table2": row, "table3": row}}, what ``record_agreement``
+    compares). Labels map a generator name to its row label: ``table1_labels``
+    for Table 1, ``labels`` for the others; rows of no generator (Real) are left out."""
+    out: dict[str, dict[str, Any]] = {}
+    for table, rows in tables.items():
+        names = {label: name for name, label in (table1_labels if table == "table1" else labels).items()}
+        for row in rows:
+            if row["method"] in names:
+                out.setdefault(names[row["method"]], {"table1": None})[table] = row
+    return out
+
+
+def start_ablation_rows(paper_start: Mapping[str, Any], sharp: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """GGANmut from the paper's start (one record) against the sharp start (its seed records)."""
+    def row(label: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        return {"start": label, "ere_setting1": record["table2"]["ere_setting1"],
+                "ere_setting2": record["table2"]["ere_setting2"], "fed": record["table2"]["fed"],
+                "accuracy_mean": record["table3"]["mean"]}
+
+    rows = [row(f"paper: sigma^2 = 1, seed {paper_start['seed']}", paper_start)]
+    rows += [row(f"sharp: sigma^2 = 0.05, seed {r['seed']}", r) for r in sorted(sharp, key=lambda r: r["seed"])]
+    return rows

@@ -51,7 +51,8 @@ from IPython.display import display
 
 from gamutlib.constants import EMOTIONS
 from gamutlib.evaluation import ganmut as ev
-from gamutlib.evaluation.seeds import read_seed_records, record_agreement, seed_summary
+from gamutlib.evaluation.seeds import (read_seed_records, record_agreement, rows_by_name, seed_summary, spread_rows,
+                                      start_ablation_rows)
 from gamutlib.faces.emotion import emotion_prototypes
 from gamutlib.judges.loading import load_au_judge, load_emotion_judge
 from gamutlib.metrics.accuracy import accuracy_real
@@ -81,22 +82,13 @@ seed_records = read_seed_records(results_dir, profile="gpu")
 seed_rows = seed_summary(seed_records)
 print(f"seed records: {len(seed_records)} ({', '.join(sorted({r['name'] for r in seed_records})) or 'none'})")
 
+SEED_PROTOCOL = "mean ± sample std over training seeds, gpu profile, scored right after training (book/results/ganmut/seeds/)"
+
 
 def show_seeds(table, keys, labels):
-    """The seed spread of one table's columns: mean +- sample std over the seeds."""
-    rows = []
-    for row in seed_rows:
-        if row["method"] not in labels or f"{table}_{keys[0]}_mean" not in row:
-            continue
-        out = {"method": labels[row["method"]], "seeds": len(row["seeds"])}
-        for key in keys:
-            mean, std = row[f"{table}_{key}_mean"], row[f"{table}_{key}_std"]
-            out[key] = "n/a" if mean is None else (f"{mean:.4g}" if std is None else f"{mean:.4g} ± {std:.2g}")
-        rows.append(out)
+    rows = spread_rows(seed_rows, table, keys, labels)
     if rows:
-        display(show_table({"rows": rows, "protocol": "mean ± sample std over training seeds, gpu profile, "
-                            "scored right after training (book/results/ganmut/seeds/)", "seeds": sorted(
-                                {s for r in seed_rows for s in r["seeds"]})}))
+        display(show_table({"rows": rows, "protocol": SEED_PROTOCOL, "seeds": sorted({s for r in seed_rows for s in r["seeds"]})}))
     else:
         print("no seed records under", results_dir)
 
@@ -291,14 +283,7 @@ if seed_table_rows:
                         "table3_mean_std"])
 
 # %%
-names_of = {label: name for table in (ev.TABLE1_METHODS, ev.TABLE2_METHODS) for name, label in table.items()}
-live = {name: {"table1": None} for name in models}
-for row in rows_t1:
-    live[names_of[row["method"]]]["table1"] = row
-for key, rows in (("table2", rows_t2), ("table3", rows_t3)):
-    for row in rows:
-        if row["method"] in names_of:
-            live[names_of[row["method"]]][key] = row
+live = rows_by_name({"table1": rows_t1, "table2": rows_t2, "table3": rows_t3}, ev.TABLE1_METHODS, ev.TABLE2_METHODS)
 if profile == "gpu" and all("fallback" not in m.source for m in models.values()):
     agreement = record_agreement(live, seed_records, {"table1": {"abs": 0.005, "rel": 0.0},
                                                       "table2": {"abs": 0.0005, "rel": 0.01},
@@ -327,19 +312,15 @@ else:
 ablation_path = Path(results_dir) / "ganmut" / "ablations" / "gganmut__paper_init-seed0.json"
 if ablation_path.exists():
     paper_start = json.loads(ablation_path.read_text())
-    sharp = {r["seed"]: r for r in seed_records if r["name"] == "gganmut"}
-    def ablation_row(label, rec):
-        return {"start": label, "ere_setting1": rec["table2"]["ere_setting1"], "ere_setting2": rec["table2"]["ere_setting2"],
-                "fed": rec["table2"]["fed"], "accuracy_mean": rec["table3"]["mean"]}
-    rows_ab = [ablation_row("paper: sigma^2 = 1, seed 0", paper_start)]
-    rows_ab += [ablation_row(f"sharp: sigma^2 = 0.05, seed {k}", sharp[k]) for k in sorted(sharp)]
+    sharp = [r for r in seed_records if r["name"] == "gganmut"]
+    rows_ab = start_ablation_rows(paper_start, sharp)
     write_table(
         results_dir, "ganmut", "ablation_gganmut_init", rows=rows_ab,
         paper_numbers={"source": "GANmut Tables 2-3, GGANmut (1.8M iterations, sigma^2 = 1 at the start)",
                        **ev.PAPER_TABLE2["GGANmut"], "accuracy_mean": round(sum(ev.PAPER_TABLE3["GGANmut"].values()) / 7, 2)},
         protocol=("GGANmut trained 10k iterations from each start, scored on the gpu profile right after training; "
                   "configs gamutlib/models/configs/gganmut.toml (sharp) and gganmut__paper_init.toml"),
-        seeds=sorted({0, *sharp}),
+        seeds=sorted({paper_start["seed"], *(r["seed"] for r in sharp)}),
     )
     show_table(read_table(results_dir, "ganmut", "ablation_gganmut_init"))
 
