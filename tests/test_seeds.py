@@ -99,3 +99,18 @@ def test_chapter_helpers_regroup_and_format():
     assert [r["start"] for r in ab] == ["paper: sigma^2 = 1, seed 0", "sharp: sigma^2 = 0.05, seed 0",
                                          "sharp: sigma^2 = 0.05, seed 2"]
     assert [r["accuracy_mean"] for r in ab] == [15.0, 60.0, 50.0]
+
+
+def test_seed_logs_are_read_per_generator_in_seed_order(tmp_path):
+    from gamutlib.evaluation.seeds import read_seed_logs
+
+    folder = tmp_path / "ganmut" / "seeds" / "logs"
+    folder.mkdir(parents=True)
+    for seed in (2, 0, 10):
+        (folder / f"ganmut_rho1-seed{seed}.jsonl").write_text(json.dumps({"step": 100, "G/loss_cls": seed}) + "\n")
+    (folder / "notes.txt").write_text("not a log")
+    logs = read_seed_logs(tmp_path)
+    assert list(logs) == ["ganmut_rho1"]
+    assert [seed for seed, _ in logs["ganmut_rho1"]] == [0, 2, 10]
+    assert logs["ganmut_rho1"][1][1] == [{"step": 100, "G/loss_cls": 2}]
+    assert read_seed_logs(tmp_path / "nothing") == {}

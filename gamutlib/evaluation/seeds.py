@@ -179,3 +179,16 @@ def start_ablation_rows(paper_start: Mapping[str, Any], sharp: Iterable[Mapping[
     rows = [row(f"paper: sigma^2 = 1, seed {paper_start['seed']}", paper_start)]
     rows += [row(f"sharp: sigma^2 = 0.05, seed {r['seed']}", r) for r in sorted(sharp, key=lambda r: r["seed"])]
     return rows
+
+
+def read_seed_logs(results_dir: str | Path) -> dict[str, list[tuple[int, list[dict[str, Any]]]]]:
+    """Every seed's training log (``seeds/logs/<name>-seed<k>.jsonl``) by generator, seeds in order."""
+    from gamutlib.training.run_folder import JsonlLog
+
+    logs: dict[str, list[tuple[int, list[dict[str, Any]]]]] = {}
+    folder = seeds_dir(results_dir) / "logs"
+    for path in sorted(folder.glob("*-seed*.jsonl")) if folder.is_dir() else []:
+        name, seed = path.stem.rsplit("-seed", 1)
+        if seed.isdigit():
+            logs.setdefault(name, []).append((int(seed), JsonlLog(path).read()))
+    return {name: sorted(runs, key=lambda run: run[0]) for name, runs in sorted(logs.items())}

@@ -28,7 +28,6 @@ profile = "smoke"  # smoke | cpu | gpu: how much work this run may afford
 results_dir = "book/results"  # where the tables go, relative to the repository root
 
 # %%
-import json
 import tempfile
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from IPython.display import display
 from PIL import Image
 
 from gamutlib.evaluation.ganmut import PAPER_TRAINING, SERIES
+from gamutlib.evaluation.seeds import read_seed_logs
 from gamutlib.evaluation.training_record import loss_series, read_training_record, resume_demo, training_summary
 from gamutlib.reproduce import show_table
 from gamutlib.training.config import read_config_file
@@ -171,15 +171,11 @@ plt.show()
 # seeds' curves part, so do their scores in the evaluation chapter.
 
 # %%
-seed_logs = sorted((Path(results_dir) / "ganmut" / "seeds" / "logs").glob("*-seed*.jsonl"))
-by_name = {}
-for path in seed_logs:
-    name, seed = path.stem.rsplit("-seed", 1)
-    by_name.setdefault(name, []).append((int(seed), [json.loads(line) for line in path.read_text().splitlines() if line.strip()]))
+by_name = read_seed_logs(results_dir)
 if by_name:
     fig, axes = plt.subplots(1, len(by_name), figsize=(2.9 * len(by_name), 2.4), squeeze=False, constrained_layout=True)
-    for ax, (name, logs) in zip(axes[0], sorted(by_name.items())):
-        for seed, log in sorted(logs):
+    for ax, (name, logs) in zip(axes[0], by_name.items()):
+        for seed, log in logs:
             steps, values = loss_series(log, "G").get("G/loss_cls", ([], []))
             ax.plot(steps, values, lw=1, label=f"seed {seed}")
         ax.set_title(name, fontsize=9)

@@ -13,10 +13,12 @@
 # (the shipped file, its registry entry updated under a lock); every other job
 # exports to runs/seeds/<CONFIG>-seed<SEED>/ and is scored from there.
 #
-# $OUT/seeds-gpu<N>.tgz per GPU holds, per job: the score
-# (results/<CONFIG>/ganmut/seeds/<generator>-seed<SEED>.json), the run's
-# log.jsonl and config.json, and for seed 0 three sample grids; plus the
-# exported weights of seed 0 and of variant configs, and the shipped registry.
+# $OUT/seeds-gpu<N>.tgz per GPU holds a folder <CONFIG>-seed<SEED>/ per job:
+# the score (results/ganmut/seeds/<generator>-seed<SEED>.json), the run's
+# log.jsonl and config.json, its train/eval logs, and for seed 0 the exported
+# weights and three sample grids; plus the shipped registry and the GPU's job log.
+# Copy back: seed-0 weights of plain configs to weights/ (their sha256 into
+# gamutlib/weights_registry.json), scores to book/results/ganmut/seeds/.
 set -uo pipefail
 OUT=${OUT:?set OUT to the output folder}
 JOBS=${JOBS:?set JOBS to GPU:CONFIG:SEED entries}
