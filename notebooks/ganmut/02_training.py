@@ -169,6 +169,10 @@ plt.show()
 # The three seeds of each generator: G's classification loss on its edits
 # (the term that makes an edit show its emotion) over training. Where the
 # seeds' curves part, so do their scores in the evaluation chapter.
+# In the record, StarGAN's, GANimation's and GGANmut's curves have flattened
+# by 10k steps while both GANmut runs are still falling: the linear model is
+# further from convergence in this budget, one reason to expect its lower
+# accuracy in the evaluation chapter.
 
 # %%
 by_name = read_seed_logs(results_dir)
