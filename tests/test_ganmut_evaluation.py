@@ -233,3 +233,18 @@ def test_resume_demo_continues_the_step_counter_and_matches_the_straight_run(tmp
     assert demo["max_loss_difference"] == 0.0 and demo["weights_equal"]
     with pytest.raises(ValueError, match="stop_at"):
         resume_demo("ganmut", tiny, steps=2, stop_at=2, out=tmp_path)
+
+
+def test_keep_sample_grids_copies_first_middle_last_at_half_size(tmp_path):
+    from PIL import Image
+
+    from gamutlib.evaluation.training_record import keep_sample_grids
+
+    run = tmp_path / "run"
+    (run / "samples").mkdir(parents=True)
+    for step in (100, 200, 300, 400, 500):
+        Image.new("RGB", (64, 32), (step % 256, 0, 0)).save(run / "samples" / f"samples-{step:07d}.png")
+    kept = keep_sample_grids(run, tmp_path / "dest")
+    assert [p.name for p in kept] == ["samples-0000100.png", "samples-0000300.png", "samples-0000500.png"]
+    assert all(Image.open(p).size == (32, 16) for p in kept)
+    assert keep_sample_grids(tmp_path / "empty", tmp_path / "dest2") == []

@@ -46,6 +46,27 @@ def sample_grids(folder: str | Path) -> list[tuple[int, Path]]:
     return sorted(steps)
 
 
+def keep_sample_grids(run: str | Path, dest: str | Path) -> list[Path]:
+    """Copy a run's first, middle and last sample grid to ``dest`` at half size,
+    quantised to 255 colours: the record travels with every clone. Returns the copies.
+
+        python -c "from gamutlib.evaluation.training_record import keep_sample_grids as k; k('RUN', 'DEST')"
+    """
+    from PIL import Image
+
+    grids = sample_grids(run)
+    picks = sorted({0, len(grids) // 2, len(grids) - 1}) if grids else []
+    Path(dest).mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in picks:
+        image = Image.open(grids[i][1]).convert("RGB")
+        small = image.resize((max(1, image.width // 2), max(1, image.height // 2)), Image.LANCZOS)
+        path = Path(dest) / grids[i][1].name
+        small.quantize(colors=255).save(path, optimize=True)
+        out.append(path)
+    return out
+
+
 def loss_series(log: list[dict[str, Any]], phase: str) -> dict[str, tuple[list[int], list[float]]]:
     """{key: (steps, values)} of every logged scalar of one phase (``"D"`` or ``"G"``)."""
     keys = sorted({k for r in log for k in r if k.startswith(f"{phase}/")})

@@ -97,19 +97,8 @@ for name in $NAMES; do
   [ "$name" = judge_au ] && dest="$PACK/book/results/judges/training/$name"
   mkdir -p "$dest"
   cp "$run/log.jsonl" "$run/config.json" "$dest/"
-  samples=( $(ls "$run"/samples/*.png 2>/dev/null) )
-  n=${#samples[@]}
-  if [ "$n" -gt 0 ]; then
-    for i in 0 $(( n / 2 )) $(( n - 1 )); do cp "${samples[$i]}" "$dest/"; done
-    # Half size and quantised: the record travels with every clone.
-    "$PY" -c "
-import sys
-from PIL import Image
-for p in sys.argv[1:]:
-    im = Image.open(p).convert('RGB')
-    im.resize((im.width // 2, im.height // 2), Image.LANCZOS).quantize(colors=255).save(p, optimize=True)
-" "$dest"/samples-*.png
-  fi
+  "$PY" -c "import sys; from gamutlib.evaluation.training_record import keep_sample_grids as k; k(*sys.argv[1:])" \
+    "$run" "$dest"
 done
 cp gamutlib/weights_registry.json "$PACK/gamutlib/"
 cp "$OUT"/*.log "$PACK/" 2>/dev/null

@@ -88,17 +88,8 @@ for gpu in $gpus; do
     cp "$LOGS/$tag".*.log "$dest/" 2>/dev/null
     if [ "$seed" = 0 ]; then
       if [ "$name" = "$config" ]; then cp "weights/$name.safetensors" "$dest/"; else cp "$dir/weights/$name.safetensors" "$dest/"; fi
-      samples=( $(ls "$run"/samples/*.png 2>/dev/null) ); n=${#samples[@]}
-      if [ "$n" -gt 0 ]; then
-        for i in 0 $(( n / 2 )) $(( n - 1 )); do cp "${samples[$i]}" "$dest/"; done
-        "$PY" -c "
-import sys
-from PIL import Image
-for p in sys.argv[1:]:
-    im = Image.open(p).convert('RGB')
-    im.resize((im.width // 2, im.height // 2), Image.LANCZOS).quantize(colors=255).save(p, optimize=True)
-" "$dest"/samples-*.png
-      fi
+      "$PY" -c "import sys; from gamutlib.evaluation.training_record import keep_sample_grids as k; k(*sys.argv[1:])" \
+        "$run" "$dest"
     fi
   done
   cp gamutlib/weights_registry.json "$LOGS/jobs-gpu$gpu.log" "$PACK/" 2>/dev/null
