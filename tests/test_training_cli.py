@@ -94,5 +94,28 @@ def test_bench_train_code_path_on_cpu(tmp_path):
         assert row[key] > 0, key
     assert row["engine_graphs"] == [] and row["engine_precision"] == "float32"
     assert abs(row["ratio"] - row["engine_img_s"] / row["reference_img_s"]) < 0.01
+    assert abs(row["engine_fp32_eager_ratio"] - row["engine_fp32_eager_img_s"] / row["reference_img_s"]) < 0.01
+    # the engine's critic (three batches in one forward) and the reference loop reach the same D loss
+    assert row["engine_d_loss"] == pytest.approx(row["engine_fp32_eager_d_loss"], abs=1e-3)
     result = CliRunner().invoke(main, ["bench", "train", "--iters", "3", "--device", "cpu", "--out", str(out)])
     assert result.exit_code == 1 and "multiples of n_critic" in result.output
+
+
+def test_bench_parts_merge_into_one_table():
+    from gamutlib.training.bench import merge_parts
+
+    def part(batch, ref, eng, **variants):
+        row = {"batch": batch, "reference_img_s": ref, "engine_img_s": eng, "ratio": round(eng / ref, 2)}
+        row.update({f"{k}_img_s": v for k, v in variants.items()})
+        return {"rows": [row], "device": "gpu", "protocol": "p"}
+
+    merged = merge_parts([part(16, 600.0, 2000.0, engine_no_compile=1500.0), part(16, 650.0, 2100.0, engine_fp32=900.0),
+                          part(64, 1100.0, 3000.0)])
+    b16, b64 = merged["rows"]
+    assert (b16["reference_img_s"], b16["engine_img_s"]) == (600.0, 2000.0)  # the first part's
+    assert b16["engine_no_compile_img_s"] == 1500.0 and b16["engine_fp32_img_s"] == 900.0
+    assert [p["reference_img_s"] for p in b16["parts"]] == [600.0, 650.0]
+    assert b16["parts"][1]["variants"] == ["engine_fp32"]
+    assert b64["batch"] == 64 and merged["complete"] and merged["devices"] == ["gpu"]
+    with pytest.raises(ValueError, match="no benchmark parts"):
+        merge_parts([])

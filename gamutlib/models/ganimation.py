@@ -28,7 +28,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from gamutlib.losses import loss_attention, loss_attention_tv, loss_cls, loss_d_adv, loss_g_adv, loss_rec, wgan_gp
+from gamutlib.losses import loss_attention, loss_attention_tv, loss_cls, loss_d_adv, loss_g_adv, loss_rec
 from gamutlib.models.stargan import Discriminator
 from gamutlib.models.translation import (
     N_EMOTIONS,
@@ -37,7 +37,7 @@ from gamutlib.models.translation import (
     one_hot,
     shuffled_labels,
 )
-from gamutlib.nn import GeneratorTrunk, tile_condition
+from gamutlib.nn import AlignedConv2d, GeneratorTrunk, tile_condition
 from gamutlib.training.method import build_config
 from gamutlib.training.registry import register_method
 
@@ -50,8 +50,8 @@ class Generator(nn.Module):
         self.c_dim = c_dim
         self.trunk = GeneratorTrunk(3 + c_dim, conv_dim, repeat_num)
         width = self.trunk.out_channels
-        self.to_color = nn.Sequential(nn.Conv2d(width, 3, 7, 1, 3, bias=False), nn.Tanh())
-        self.to_attention = nn.Sequential(nn.Conv2d(width, 1, 7, 1, 3, bias=False), nn.Sigmoid())
+        self.to_color = nn.Sequential(AlignedConv2d(width, 3, 7, 1, 3, bias=False), nn.Tanh())
+        self.to_attention = nn.Sequential(AlignedConv2d(width, 1, 7, 1, 3, bias=False), nn.Sigmoid())
 
     def render(self, x: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(y, C, A): the composed image, the colour regression and the
@@ -105,10 +105,8 @@ class GANimation(TranslationMethod):
         x, label = batch["image"], batch["label"]
         with torch.no_grad():
             x_fake = self.G(x, one_hot(shuffled_labels(label), c.c_dim))
-        src_real, cls_real = self.D(x)
-        src_fake, _ = self.D(x_fake)
+        (src_real, cls_real), (src_fake, _), loss_penalty = self.critic(x, x_fake)
         loss_adv = loss_d_adv(src_real, src_fake)
-        loss_penalty = wgan_gp(self._src, x, x_fake)
         loss_cls_real = loss_cls(cls_real, label)
         loss = loss_adv + c.lambda_gp * loss_penalty + c.lambda_cls * loss_cls_real
         return {"loss": loss, "loss_adv": loss_adv, "loss_gp": loss_penalty, "loss_cls": loss_cls_real}

@@ -56,7 +56,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gamutlib.losses import loss_cls, loss_d_adv, loss_g_adv, loss_info, loss_rec, loss_rho, wgan_gp
+from gamutlib.losses import loss_cls, loss_d_adv, loss_g_adv, loss_info, loss_rec, loss_rho
 from gamutlib.models import stargan
 from gamutlib.models.editor import check_image, check_scalar, emotion_index, prepare_generator, run_generator
 from gamutlib.models.translation import (
@@ -224,10 +224,8 @@ class GANmut(TranslationMethod):
         with torch.no_grad():
             codes = self.codes(label)
             x_fake = self.G(x, codes.z)
-        src_real, cls_real, _ = self.D(x)
-        src_fake, _, coord_fake = self.D(x_fake)
+        (src_real, cls_real, _), (src_fake, _, coord_fake), loss_penalty = self.critic(x, x_fake)
         loss_adv = loss_d_adv(src_real, src_fake)
-        loss_penalty = wgan_gp(self._src, x, x_fake)
         loss_cls_real = loss_cls(cls_real, label)
         loss_coord = loss_info(coord_fake, codes.z)
         loss = loss_adv + c.lambda_gp * loss_penalty + c.lambda_cls * loss_cls_real + c.lambda_info * loss_coord

@@ -72,7 +72,7 @@ from typing import Any, Mapping, NamedTuple
 import torch
 from torch import nn
 
-from gamutlib.losses import loss_cls, loss_d_adv, loss_div, loss_g_adv, loss_info, loss_rec, wgan_gp
+from gamutlib.losses import loss_cls, loss_d_adv, loss_div, loss_g_adv, loss_info, loss_rec
 from gamutlib.models import stargan
 from gamutlib.models.editor import check_image, check_scalar, emotion_index, prepare_generator, run_generator
 from gamutlib.models.ganmut import Z_DIM, Discriminator
@@ -209,10 +209,8 @@ class GGANmut(TranslationMethod):
         with torch.no_grad():
             codes = self.codes(x)
             x_fake = self.G(x, codes.z)
-        src_real, cls_real, _ = self.D(x)
-        src_fake, _, coord_fake = self.D(x_fake)
+        (src_real, cls_real, _), (src_fake, _, coord_fake), loss_penalty = self.critic(x, x_fake)
         loss_adv = loss_d_adv(src_real, src_fake)
-        loss_penalty = wgan_gp(self._src, x, x_fake)
         loss_cls_real = loss_cls(cls_real, label)
         loss_coord = loss_info(coord_fake, codes.z)
         loss = loss_adv + c.lambda_gp * loss_penalty + c.lambda_cls_d * loss_cls_real + c.lambda_coord * loss_coord

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from gamutlib.losses import loss_cls, loss_d_adv, loss_g_adv, loss_rec, wgan_gp
+from gamutlib.losses import loss_cls, loss_d_adv, loss_g_adv, loss_rec
 from gamutlib.models.translation import (
     N_EMOTIONS,
     TranslationMethod,
@@ -25,7 +25,7 @@ from gamutlib.models.translation import (
     one_hot,
     shuffled_labels,
 )
-from gamutlib.nn import DiscriminatorTrunk, GeneratorTrunk, tile_condition
+from gamutlib.nn import AlignedConv2d, DiscriminatorTrunk, GeneratorTrunk, tile_condition
 from gamutlib.training.method import build_config
 from gamutlib.training.registry import register_method
 
@@ -37,7 +37,7 @@ class Generator(nn.Module):
         super().__init__()
         self.c_dim = c_dim
         self.trunk = GeneratorTrunk(3 + c_dim, conv_dim, repeat_num)
-        self.to_rgb = nn.Sequential(nn.Conv2d(self.trunk.out_channels, 3, 7, 1, 3, bias=False), nn.Tanh())
+        self.to_rgb = nn.Sequential(AlignedConv2d(self.trunk.out_channels, 3, 7, 1, 3, bias=False), nn.Tanh())
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         if c.shape[-1] != self.c_dim:
@@ -104,12 +104,10 @@ class StarGAN(TranslationMethod):
         c = self.cfg
         x, label = batch["image"], batch["label"]
         c_trg = one_hot(shuffled_labels(label), c.c_dim)
-        src_real, cls_real = self.D(x)
         with torch.no_grad():
             x_fake = self.G(x, c_trg)
-        src_fake, _ = self.D(x_fake)
+        (src_real, cls_real), (src_fake, _), loss_penalty = self.critic(x, x_fake)
         loss_adv = loss_d_adv(src_real, src_fake)
-        loss_penalty = wgan_gp(self._src, x, x_fake)
         loss_cls_real = loss_cls(cls_real, label)
         loss = loss_adv + c.lambda_gp * loss_penalty + c.lambda_cls * loss_cls_real
         return {"loss": loss, "loss_adv": loss_adv, "loss_gp": loss_penalty, "loss_cls": loss_cls_real}

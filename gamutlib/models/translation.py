@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from gamutlib.constants import EMOTIONS
+from gamutlib.losses.gradient_penalty import critic_with_gp
 from gamutlib.training.method import Phase
 
 N_EMOTIONS = len(EMOTIONS)
@@ -132,9 +133,12 @@ class TranslationMethod:
     def data(self, device: torch.device, seed: int) -> Iterator[dict[str, torch.Tensor]]:
         return face_batches(self.cfg, device, seed)
 
-    def _src(self, x: torch.Tensor) -> torch.Tensor:
-        """D's real/fake score alone: what the gradient penalty differentiates."""
-        return self.D(x)[0]
+    def critic(self, x: torch.Tensor, x_fake: torch.Tensor) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor, ...], torch.Tensor]:
+        """D's outputs on the real and the fake batch and the WGAN-GP between
+        them, from one forward of D over both and their interpolates (D has no
+        batch-coupled layers, so this is the same as three separate forwards;
+        see ``critic_with_gp``)."""
+        return critic_with_gp(self.D, x, x_fake)
 
     def d_phase(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, torch.Tensor]:
         raise NotImplementedError

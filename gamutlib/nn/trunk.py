@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gamutlib.nn.aligned import AlignedConv2d
+from gamutlib.nn.critic_conv import CriticConv2d
 from gamutlib.nn.norm import instance_norm
 from gamutlib.nn.residual import ResidualBlock
 
@@ -24,7 +26,7 @@ class GeneratorTrunk(nn.Module):
     def __init__(self, in_channels: int, conv_dim: int = 64, repeat_num: int = 6) -> None:
         super().__init__()
         layers: list[nn.Module] = [
-            nn.Conv2d(in_channels, conv_dim, 7, 1, 3, bias=False),
+            AlignedConv2d(in_channels, conv_dim, 7, 1, 3, bias=False),  # 3 + c_dim channels
             instance_norm(conv_dim),
             nn.ReLU(inplace=True),
         ]
@@ -56,6 +58,9 @@ class GeneratorTrunk(nn.Module):
 class DiscriminatorTrunk(nn.Module):
     """``repeat_num`` 4x4 stride-2 convs with LeakyReLU(0.01), width doubling.
 
+    The convs are ``CriticConv2d``: plain convolutions whose gradient-penalty
+    double backward runs on cuDNN's regular kernels.
+
     Its output is (N, conv_dim * 2**(repeat_num-1), S, S) with
     S = image_size / 2**repeat_num; StarGAN's heads are a 3x3 conv (the PatchGAN
     real/fake map) and an SxS conv (one vector per image).
@@ -67,10 +72,10 @@ class DiscriminatorTrunk(nn.Module):
             raise ValueError(
                 f"image_size {image_size} must be divisible by 2**repeat_num = {2**repeat_num}"
             )
-        layers: list[nn.Module] = [nn.Conv2d(3, conv_dim, 4, 2, 1), nn.LeakyReLU(0.01)]
+        layers: list[nn.Module] = [CriticConv2d(3, conv_dim, 4, 2, 1), nn.LeakyReLU(0.01)]
         width = conv_dim
         for _ in range(1, repeat_num):
-            layers += [nn.Conv2d(width, width * 2, 4, 2, 1), nn.LeakyReLU(0.01)]
+            layers += [CriticConv2d(width, width * 2, 4, 2, 1), nn.LeakyReLU(0.01)]
             width *= 2
         self.main = nn.Sequential(*layers)
         self.image_size = image_size

@@ -8,11 +8,15 @@ from the same initial weights, in the same process on the same GPU.
 * reference: a plain eager fp32 loop written the way the official StarGAN
   solver (yunjey/stargan, solver.py ``train``) writes it: labels permuted and
   one-hot encoded on the CPU and copied over, the GP interpolation weight drawn
-  on the CPU, ``reset_grad`` of both optimizers, default Adam, and ``.item()``
-  of every loss each iteration for its logger.
+  on the CPU, ``reset_grad`` of both optimizers, default Adam, ``.item()``
+  of every loss each iteration for its logger, and plain ``nn.Conv2d`` layers.
 * engine: the same maths as a Method driven by gamutlib.training.Trainer with
-  its defaults on CUDA (bf16 autocast, channels_last, fused Adam, cudnn
-  benchmark, CUDA-graph-captured phases).
+  its defaults on CUDA: bf16 autocast (each weight cast once per phase),
+  torch.compile of G (D, differentiated twice, stays eager), CUDA-graph-captured
+  phases, channels_last for D, fused Adam, cudnn benchmark; D's real, fake
+  and interpolated batches in one forward (``critic_with_gp``); D's convs
+  ``CriticConv2d`` (the penalty's double backward on cuDNN's regular kernels)
+  and the odd-channel convs padded to 8 (``AlignedConv2d``).
 
 Images/s counts training images per second: one iteration is one D step on a
 batch, with a G step every n_critic iterations (how the reference counts).
@@ -33,7 +37,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from gamutlib.devices import device_name, resolve_device, synchronize
-from gamutlib.losses.gradient_penalty import wgan_gp
+from gamutlib.losses.gradient_penalty import critic_with_gp
+from gamutlib.nn.aligned import AlignedConv2d
 from gamutlib.training.config import TrainConfig
 from gamutlib.training.method import Phase
 from gamutlib.training.trainer import Trainer
@@ -52,6 +57,16 @@ def build_networks(image_size: int, conv_dim: int, seed: int) -> tuple[nn.Module
     G = Generator(conv_dim=conv_dim, c_dim=C_DIM, repeat_num=6)
     D = Discriminator(image_size=image_size, conv_dim=conv_dim, c_dim=C_DIM, repeat_num=repeat_d)
     return G, D
+
+
+def plain_convs(net: nn.Module, to: type[nn.Conv2d] = nn.Conv2d) -> nn.Module:
+    """Turn gamut's conv subclasses (AlignedConv2d, CriticConv2d) in ``net`` back
+    into ``to`` (same parameters): the reference loop uses plain layers, and
+    variants switch one optimisation off."""
+    for module in net.modules():
+        if isinstance(module, nn.Conv2d) and issubclass(type(module), to) and type(module) is not to:
+            module.__class__ = to
+    return net
 
 
 def make_pool(batch: int, image_size: int, device: torch.device, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -152,8 +167,9 @@ class BenchStarGAN:
 
     name = "bench_stargan"
 
-    def __init__(self, G: nn.Module, D: nn.Module, pool: list) -> None:
+    def __init__(self, G: nn.Module, D: nn.Module, pool: list, critic_batching: str = "all") -> None:
         self.G, self.D, self.pool = G, D, pool
+        self.critic_batching = critic_batching
         self.config = {"lambda_cls": LAMBDA_CLS, "lambda_rec": LAMBDA_REC, "lambda_gp": LAMBDA_GP, "n_critic": N_CRITIC}
 
     def networks(self) -> dict[str, nn.Module]:
@@ -170,19 +186,14 @@ class BenchStarGAN:
             i += 1
             yield {"image": x, "label": y}
 
-    def _src(self, x: torch.Tensor) -> torch.Tensor:
-        return self.D(x)[0]
-
     def d_phase(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, torch.Tensor]:
         x, label = batch["image"], batch["label"]
         c_trg = one_hot(label[random_permutation(label)], C_DIM)
-        src_real, cls_real = self.D(x)
         with torch.no_grad():
             x_fake = self.G(x, c_trg)
-        src_fake, _ = self.D(x_fake)
+        (src_real, cls_real), (src_fake, _), loss_gp = critic_with_gp(self.D, x, x_fake, self.critic_batching)
         loss_real, loss_fake = -src_real.float().mean(), src_fake.float().mean()
         loss_cls = F.cross_entropy(cls_real.float(), label)
-        loss_gp = wgan_gp(self._src, x, x_fake)
         loss = loss_real + loss_fake + LAMBDA_CLS * loss_cls + LAMBDA_GP * loss_gp
         return {"loss": loss, "loss_real": loss_real, "loss_fake": loss_fake, "loss_cls": loss_cls, "loss_gp": loss_gp}
 
@@ -222,22 +233,58 @@ def time_iterations(run: Callable[[int], None], device: torch.device, warmup: in
     return time.perf_counter() - start
 
 
-#: Engine variants the benchmark can time (TrainConfig overrides); "engine" is the default config.
+#: Engine variants the benchmark can time: each switches one setting of the
+#: engine's defaults off (TrainConfig overrides, plus three keys for the method
+#: and networks: "critic", critic_with_gp's batching; "align": False, no channel
+#: padding in AlignedConv2d layers; "critic_conv": False, D's CriticConv2d
+#: layers back to AlignedConv2d). "engine" is the defaults.
 VARIANTS: dict[str, dict[str, Any]] = {
     "engine": {},
-    "engine_fp32_eager": {"precision": "fp32", "channels_last": False, "cuda_graphs": False, "fused_adam": False},
-    "engine_bf16_eager": {"cuda_graphs": False},
-    "engine_graphs_nchw": {"channels_last": False},
-    "engine_graphs_cl_d": {"channels_last": "D"},
-    "engine_graphs_fp32": {"precision": "fp32"},
-    "engine_compile": {"compile": True},
-    "engine_compile_eager": {"compile": True, "cuda_graphs": False},
-    "engine_compile_cl_d": {"compile": True, "channels_last": "D"},
+    "engine_no_compile": {"compile": False},
+    "engine_no_graphs": {"cuda_graphs": False},
+    "engine_no_critic_conv": {"critic_conv": False},
+    "engine_critic_pair": {"critic": "pair"},
+    "engine_critic_separate": {"critic": "separate"},
+    "engine_no_autocast_cache": {"autocast_cache": False},
+    "engine_channels_last_all": {"channels_last": True},
+    "engine_unaligned": {"align": False},
+    "engine_fp32": {"precision": "fp32"},
+    # bf16, CUDA graphs, channels_last everywhere and fused Adam only: the engine before
+    # compile, the critic's batching and convolution, and the weight-cast cache
+    "engine_graphs_only": {"compile": False, "autocast_cache": False, "channels_last": True, "critic": "separate",
+                           "critic_conv": False},
+    "engine_fp32_eager": {"precision": "fp32", "channels_last": False, "cuda_graphs": False, "fused_adam": False,
+                          "compile": False, "critic": "separate", "critic_conv": False},
+}
+
+#: What each variant changes, in words (for tables and plots).
+VARIANT_LABELS: dict[str, str] = {
+    "engine": "engine defaults",
+    "engine_no_compile": "without torch.compile of G",
+    "engine_no_graphs": "without CUDA graphs",
+    "engine_no_critic_conv": "D without CriticConv2d",
+    "engine_critic_pair": "critic: real+fake, then interpolates",
+    "engine_critic_separate": "critic: three forwards",
+    "engine_no_autocast_cache": "without the weight-cast cache",
+    "engine_channels_last_all": "channels_last for G too",
+    "engine_unaligned": "without 8-channel padding",
+    "engine_fp32": "fp32 instead of bf16",
+    "engine_graphs_only": "bf16 + graphs + channels_last only",
+    "engine_fp32_eager": "fp32, eager, plain Adam",
 }
 
 
 def engine_runner(G: nn.Module, D: nn.Module, pool: list, device: torch.device, overrides: dict[str, Any]) -> tuple[Callable[[int], None], Trainer]:
-    method = BenchStarGAN(G, D, pool)
+    overrides = dict(overrides)
+    critic = overrides.pop("critic", "all")
+    if not overrides.pop("critic_conv", True):
+        plain_convs(D, AlignedConv2d)
+    if not overrides.pop("align", True):
+        for net in (G, D):
+            for module in net.modules():
+                if isinstance(module, AlignedConv2d):
+                    module.align = False
+    method = BenchStarGAN(G, D, pool, critic)
     config = TrainConfig(steps=10**9, device=str(device), progress=False, **overrides)
     trainer = Trainer(method, config)
 
@@ -273,6 +320,7 @@ def bench_train(
         pool = make_pool(batch, image_size, dev, seed)
         G, D = build_networks(image_size, conv_dim, seed)
         init = (G.state_dict(), D.state_dict())
+        plain_convs(G), plain_convs(D)  # the reference's layers: nn.Conv2d
         G.to(dev), D.to(dev)
         torch.backends.cudnn.benchmark = True
         seconds = time_iterations(reference_loop(G, D, pool, dev), dev, warmup, iters)
@@ -303,6 +351,8 @@ def bench_train(
             if name == "engine":
                 row["ratio"] = round(img_s / row["reference_img_s"], 2)
                 row["engine_precision"] = str(trainer.autocast_dtype or torch.float32).removeprefix("torch.")
+            else:
+                row[f"{name}_ratio"] = round(img_s / row["reference_img_s"], 2)
             # What actually ran (a phase may fall back from a graph or from compile) and where the loss got to.
             row[f"{name}_graphs"] = sorted(trainer._graphs)
             row[f"{name}_compiled"] = sorted(trainer._compiled)
@@ -319,7 +369,8 @@ def bench_train(
         "protocol": (
             f"StarGAN G/D (conv_dim {conv_dim}, 6 res blocks) at {image_size} px, WGAN-GP, n_critic {N_CRITIC}; "
             f"img/s over {iters} iterations after {warmup} warm-up; reference = eager fp32 loop in the style of "
-            "yunjey/stargan solver.py; engine = gamutlib.training.Trainer defaults; same process, same GPU"
+            "yunjey/stargan solver.py; engine = gamutlib.training.Trainer defaults with the critic's three batches "
+            "in one forward; variants switch one default off; same process, same GPU"
         ),
         "paper": {"official_stargan_h100_img_s": {"16": 488, "64": 1040}, "target_ratio_batch16": 3.0},
         "device": device_name(dev),
@@ -327,8 +378,33 @@ def bench_train(
         "seeds": [seed],
         "complete": all("engine_img_s" in r for r in rows),
     }
+    write_result(result, out)
+    return result
+
+
+def write_result(result: dict[str, Any], out: str | Path | None) -> None:
     if out is not None:
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2) + "\n")
-    return result
+
+
+def merge_parts(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One table from several ``bench_train`` runs (a GPU command is limited in
+    time, so the variants are timed in parts). Per batch, the first part gives
+    ``reference_img_s``/``engine_img_s``/``ratio``; every part adds its
+    variants (with their ratio to that part's own reference) and its own
+    reference and engine speeds under ``parts``, which show the run-to-run spread."""
+    if not parts:
+        raise ValueError("no benchmark parts to merge")
+    rows: dict[int, dict[str, Any]] = {}
+    for part in parts:
+        for row in part["rows"]:
+            merged = rows.setdefault(row["batch"], {})
+            merged.update({k: v for k, v in row.items() if k not in merged})
+            variants = sorted({k[: -len("_img_s")] for k in row if k.endswith("_img_s")} - {"reference", "engine"})
+            merged.setdefault("parts", []).append({"reference_img_s": row["reference_img_s"],
+                                                   "engine_img_s": row.get("engine_img_s"), "variants": variants})
+    devices = sorted({p.get("device", "?") for p in parts})
+    return {**parts[0], "rows": [rows[b] for b in sorted(rows)], "devices": devices,
+            "complete": all("engine_img_s" in r for r in rows.values())}

@@ -12,7 +12,10 @@ import json
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @dataclass
@@ -29,14 +32,19 @@ class TrainConfig:
     ema_start: int = 0
     #: "auto" (bf16 autocast on CUDA, fp32 on CPU), "bf16" or "fp32".
     precision: str = "auto"
-    #: channels_last memory format for networks and 4-D batch tensors ("auto": on CUDA), or
-    #: the names of the networks to convert ("D" or "D,G"; the batch then stays NCHW): a
-    #: network with instance norm pays a layout copy per norm in channels_last.
+    #: Keep autocast's bf16 copy of each weight for the rest of a phase (one cast per
+    #: weight per phase instead of one per forward; works inside CUDA graphs).
+    autocast_cache: bool = True
+    #: channels_last memory format: true/false for every network and the 4-D batch
+    #: tensors; "auto": on CUDA, the networks without instance norm (in channels_last
+    #: eager instance norm pays a layout copy per layer); or network names ("D" or
+    #: "D,G"). The batch follows only when every network converts.
     channels_last: str | bool = "auto"
-    #: torch.compile the networks in place, except those a double-backward phase
-    #: updates (Phase.double_backward); a phase that still fails compiled falls
-    #: back to eager for its networks.
-    compile: str | bool = False
+    #: torch.compile the networks in place ("auto": on CUDA), except those a
+    #: double-backward phase updates (Phase.double_backward); a phase that still
+    #: fails compiled falls back to eager for its networks. Costs ~40 s of
+    #: compilation when a run starts.
+    compile: str | bool = "auto"
     compile_backend: str = "inductor"
     #: Capture phases marked ``Phase.capturable`` as CUDA graphs ("auto": on CUDA, one process).
     cuda_graphs: str | bool = "auto"
@@ -106,11 +114,15 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def channels_last_nets(value: str | bool, on_cuda: bool, names: "list[str] | tuple[str, ...]") -> set[str]:
+def channels_last_nets(value: str | bool, on_cuda: bool, nets: "Mapping[str, nn.Module]") -> set[str]:
     """The networks that take the channels_last format: all or none for
-    "auto"/true/false, else the comma-separated names (each must exist)."""
-    if value == "auto" or isinstance(value, bool):
-        return set(names) if enabled(value, on_cuda) else set()
+    true/false; for "auto", on CUDA, those without instance norm; else the
+    comma-separated names (each must exist)."""
+    names = list(nets)
+    if isinstance(value, bool):
+        return set(names) if value else set()
+    if value == "auto":
+        return {n for n, net in nets.items() if not _has_instance_norm(net)} if on_cuda else set()
     if not isinstance(value, str):
         raise ValueError(f"channels_last must be true, false, 'auto' or network names like 'D'; got {value!r}")
     chosen = {n.strip() for n in value.split(",") if n.strip()}
@@ -118,6 +130,12 @@ def channels_last_nets(value: str | bool, on_cuda: bool, names: "list[str] | tup
     if not chosen or unknown:
         raise ValueError(f"channels_last names unknown networks {unknown or [value]}; networks: {sorted(names)}")
     return chosen
+
+
+def _has_instance_norm(net: "nn.Module") -> bool:
+    from torch import nn
+
+    return any(isinstance(m, nn.modules.instancenorm._InstanceNorm) for m in net.modules())
 
 
 def enabled(value: str | bool, on_cuda: bool) -> bool:

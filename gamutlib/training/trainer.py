@@ -117,7 +117,7 @@ class Trainer:
         extra = sorted(set(groups) - set(self.nets))
         if missing or extra:
             raise ValueError(f"{method.name}: optim_groups must name every network; missing {missing}, unknown {extra}")
-        cl_nets = channels_last_nets(config.channels_last, on_cuda, list(self.nets))
+        cl_nets = channels_last_nets(config.channels_last, on_cuda, self.nets)
         # The batch follows the networks only when all of them are channels_last.
         self.channels_last = bool(cl_nets) and cl_nets == set(self.nets)
         for name, net in self.nets.items():
@@ -219,8 +219,7 @@ class Trainer:
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
         if self.autocast_dtype is None:
             return contextlib.nullcontext()
-        # no weight-cast cache: it is not allowed inside CUDA graph capture
-        return torch.autocast(self.device.type, dtype=self.autocast_dtype, cache_enabled=False)
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype, cache_enabled=self.cfg.autocast_cache)
 
     def phase_body(self, phase: Phase, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Forward, backward, gradient averaging and optimizer steps of one phase."""

@@ -1,56 +1,54 @@
 #!/usr/bin/env bash
-# Training speed of the engine vs a reference-style eager StarGAN loop (H100).
+# Training speed of the engine vs a reference-style eager StarGAN loop (one GPU).
 #
-#   OUT=/path/to/out bash scripts/gpu/bench_train.sh      # from the repo root
+#   . .whl/prelude.sh && OUT=/path/to/out PARTS="b16a b64" bash scripts/gpu/bench_train.sh
 #
-# Writes $OUT/train_speed.json (copy it to book/results/engine/train_speed.json)
-# plus one JSON and one log per part. Resumable: a part whose JSON exists is
-# skipped. Every part has its own time limit; the whole script ends inside 8 minutes.
+# Parts (each its own `gamut bench train` run with the reference and the engine's
+# defaults, plus variants that each switch one default off; compile variants cost
+# ~35 s of compilation each):
+#   b16a  batch 16: no compile, no graphs, critic unbatched ("separate"), no CriticConv2d, fp32-eager
+#   b16b  batch 16: critic "pair", no weight-cast cache, channels_last everywhere, no padding, graphs-only
+#   b64   batch 64: no compile, graphs-only
+# Writes $OUT/<part>.json and .log, and $OUT/train_speed.json merging the parts
+# found in $OUT (gamutlib.training.bench.merge_parts). Run the parts over two
+# GPU commands if one would pass its time limit, then merge their JSONs with
+#   python -c 'import sys,json; from gamutlib.training.bench import merge_parts, write_result; \
+#     write_result(merge_parts([json.load(open(p)) for p in sys.argv[1:]]), "train_speed.json")' b16a.json b16b.json b64.json
 set -uo pipefail
 OUT=${OUT:?set OUT to the output folder}
+PARTS=${PARTS:-b16a b16b b64}
 mkdir -p "$OUT"
-PY=${PYTHON:-python}
+PY=${PYTHON:-python3}
 START=$(date +%s)
 
 part() {  # part NAME SECONDS ARGS...
   local name=$1 limit=$2; shift 2
+  case " $PARTS " in *" $name "*) ;; *) return ;; esac
   if [ -s "$OUT/$name.json" ]; then echo "skip $name (done)"; return; fi
-  local left=$(( 460 - ($(date +%s) - START) ))
-  if [ "$left" -lt 30 ]; then echo "skip $name (out of time)"; return; fi
-  [ "$limit" -gt "$left" ] && limit=$left
-  echo "== $name (limit ${limit}s)"
+  echo "== $name (limit ${limit}s) [$(( $(date +%s) - START ))s]"
   timeout --signal=TERM --kill-after=10 "$limit" "$PY" -m gamutlib.cli bench train --out "$OUT/$name.json" "$@" \
-    > >(tee "$OUT/$name.log") 2>&1
+    > "$OUT/$name.log" 2>&1
   echo "$name exit $?"
+  grep "img/s\|failed" "$OUT/$name.log"
 }
 
-# Batch 16 (the target: engine >= 3x reference) with the variants that explain it.
-part b16 150 --batch 16 --variant engine_fp32_eager --variant engine_bf16_eager \
-  --variant engine_graphs_nchw --variant engine_graphs_fp32
-part b64 120 --batch 64 --variant engine_bf16_eager --variant engine_graphs_nchw
-# torch.compile on top of the graphs (inductor compile time dominates; last on purpose).
-part b16_compile 160 --batch 16 --variant engine_compile
+part b16a 290 --batch 16 --variant engine_no_compile --variant engine_no_graphs --variant engine_critic_separate \
+  --variant engine_no_critic_conv --variant engine_fp32_eager
+part b16b 290 --batch 16 --variant engine_critic_pair --variant engine_no_autocast_cache \
+  --variant engine_channels_last_all --variant engine_unaligned --variant engine_graphs_only
+part b64 200 --batch 64 --variant engine_no_compile --variant engine_graphs_only
 
 "$PY" - "$OUT" <<'PYEOF'
 import json, sys
 from pathlib import Path
+from gamutlib.training.bench import merge_parts, write_result
 out = Path(sys.argv[1])
-parts = {p.stem: json.loads(p.read_text()) for p in sorted(out.glob("b*.json"))}
-rows = {}
-for name in ("b16", "b64", "b16_compile"):
-    for row in parts.get(name, {}).get("rows", []):
-        key = row["batch"]
-        if key in rows:  # a later part adds its variants to the row of that batch
-            rows[key].update({k: v for k, v in row.items() if k.startswith("engine_compile") or k.endswith("_compile")})
-            rows[key].setdefault("rerun_reference_img_s", row["reference_img_s"])
-        else:
-            rows[key] = row
+parts = [json.loads((out / f"{n}.json").read_text()) for n in ("b16a", "b16b", "b64") if (out / f"{n}.json").exists()]
 if not parts:
     sys.exit("no part finished")
-first = next(iter(parts.values()))
-merged = {**first, "rows": [rows[k] for k in sorted(rows)], "complete": all("engine_img_s" in r for r in rows.values())}
-(out / "train_speed.json").write_text(json.dumps(merged, indent=2) + "\n")
+merged = merge_parts(parts)
+write_result(merged, out / "train_speed.json")
 for r in merged["rows"]:
-    print({k: r.get(k) for k in ("batch", "reference_img_s", "engine_img_s", "ratio", "engine_graphs", "engine_compile_img_s")})
+    print({k: r.get(k) for k in ("batch", "reference_img_s", "engine_img_s", "ratio")})
 PYEOF
 echo "total $(( $(date +%s) - START ))s"
