@@ -40,8 +40,9 @@ from gamutlib.evaluation.seeds import read_seed_logs
 from gamutlib.evaluation.training_record import loss_series, read_training_record, resume_demo, training_summary
 from gamutlib.reproduce import show_table
 from gamutlib.training.config import read_config_file
-from gamutlib.viz.ddp_record import (loss_check_rows, plot_ddp_losses, read_ddp_record, run_label, speed_rows,
-                                     speed_spread)
+from gamutlib.training.scaling import run_speed
+from gamutlib.viz.ddp_record import (DDP_RECORD, loss_check_rows, plot_ddp_losses, read_ddp_record, run_label,
+                                     speed_rows, speed_spread)
 from gamutlib.viz.train_speed import ablation_rows, plot_ablation, read_train_speed, speed_table
 
 plt.rcParams["figure.dpi"] = 60  # keep the pages small
@@ -327,6 +328,18 @@ show_table({"rows": [{"run": name, "GPUs x per-GPU batch": run_label(run), **spe
                      for name, run in ddp["runs"].items()],
             "protocol": "img/s of the logged intervals after two warm-up intervals: median and quartiles",
             "seeds": [0]})
+
+# %% [markdown]
+# The record above is eager against eager. With the engine's defaults today a
+# single GPU replays its phases as CUDA graphs, while the engine's
+# multi-process path runs them eagerly (graph capture is one-process only),
+# so at batch 16 per GPU one H100 now trains GANmut faster than two.
+# Two short runs with the defaults (600 steps, `scripts/gpu/ddp_defaults_check.sh`):
+
+# %%
+show_table({"rows": [run_speed(DDP_RECORD / "ddp_defaults" / f"gpus{n}") for n in (1, 2)],
+            "protocol": "GANmut at 128 px, batch 16 per GPU, the engine's defaults, torchrun; median img/s of the "
+                        "logged intervals after two warm-up intervals", "seeds": [0]})
 
 # %% [markdown]
 # ### Does two-GPU training learn the same thing?
