@@ -4,11 +4,12 @@ from gamutlib.losses.attention import loss_attention, loss_attention_tv
 from gamutlib.losses.classification import loss_cls
 from gamutlib.losses.coordinates import loss_info, loss_rho, rho_hat
 from gamutlib.losses.divergence import loss_div
-from gamutlib.losses.gradient_penalty import r1_penalty, wgan_gp
+from gamutlib.losses.gradient_penalty import critic_with_gp, r1_penalty, wgan_gp
 from gamutlib.losses.reconstruction import loss_rec
 from gamutlib.losses.wasserstein import loss_d_adv, loss_g_adv
 
 __all__ = [
+    "critic_with_gp",
     "loss_attention",
     "loss_attention_tv",
     "loss_cls",

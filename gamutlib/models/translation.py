@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from gamutlib.constants import EMOTIONS
-from gamutlib.losses.gradient_penalty import critic_with_gp
+from gamutlib.losses import critic_with_gp
 from gamutlib.training.method import Phase
 
 N_EMOTIONS = len(EMOTIONS)
