@@ -273,7 +273,7 @@ print("3x the reference at batch 16 in every part:", speed["passes"]["ratio_batc
 # ratio smaller.
 #
 # The GANmut runs of this book were trained with the engine's earlier
-# defaults. A short GANmut run (3000 steps) with today's defaults, beside the
+# defaults. A short GANmut run (3000 steps) with the current defaults, beside the
 # same run with the earlier ones: same schedule and seed, losses in the same
 # range, about twice the images per second.
 
@@ -330,7 +330,7 @@ show_table({"rows": [{"run": name, "GPUs x per-GPU batch": run_label(run), **spe
             "seeds": [0]})
 
 # %% [markdown]
-# The record above is eager against eager. With the engine's defaults today a
+# The record above is eager against eager. With the engine's current defaults a
 # single GPU replays its phases as CUDA graphs, while the engine's
 # multi-process path runs them eagerly (graph capture is one-process only),
 # so at batch 16 per GPU one H100 now trains GANmut faster than two.
