@@ -1,6 +1,7 @@
 """The rho/theta and x/y explorers, driven headlessly (no front end needed:
 setting a widget's value runs the same callbacks a slider drag does)."""
 
+import io
 import math
 
 import numpy as np
@@ -13,7 +14,7 @@ pytest.importorskip("ipywidgets")
 from gamutlib.constants import EMOTIONS
 from gamutlib.models.ganmut import GANmut, GANmutEditor
 from gamutlib.models.gganmut import GGANmut, GGANmutEditor
-from gamutlib.viz.image_grid import png_bytes
+from gamutlib.viz.image_grid import jpeg_strip, png_bytes
 from gamutlib.widgets import GANmutExplorer, GGANmutExplorer, explorer_for
 from gamutlib.widgets.source import benchmark_face
 
@@ -195,3 +196,15 @@ def test_an_emotion_judge_network_reads_faces_of_another_size(ganmut_editor):
     assert torch.allclose(ex.probs, judge.probs(upsized)[0], atol=1e-6)
     assert torch.allclose(_bar_widths(ex, "judge (edited face)"), ex.probs)
     assert EMOTIONS[int(ex.probs.argmax())] in ex.message.value
+
+
+def test_jpeg_strip_puts_pictures_side_by_side_at_one_height():
+    red, blue = Image.new("RGB", (40, 20), (255, 0, 0)), Image.new("RGB", (10, 10), (0, 0, 255))
+    strip = Image.open(io.BytesIO(jpeg_strip([red, blue], height=20, gap=4)))
+    assert strip.format == "JPEG" and strip.size == (40 + 4 + 20, 20)
+    r, g, b = strip.getpixel((5, 10))
+    assert r > 200 and b < 60  # the first picture on the left
+    r, g, b = strip.getpixel((55, 10))
+    assert b > 200 and r < 60  # the second, scaled to the strip's height
+    with pytest.raises(ValueError, match="at least one"):
+        jpeg_strip([])

@@ -32,6 +32,7 @@ import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from IPython.display import Image as IPImage
 from IPython.display import display
 from PIL import Image
 
@@ -43,6 +44,7 @@ from gamutlib.training.config import read_config_file
 from gamutlib.training.scaling import run_speed
 from gamutlib.viz.ddp_record import (DDP_RECORD, loss_check_rows, plot_ddp_losses, read_ddp_record, run_label,
                                      speed_rows, speed_spread)
+from gamutlib.viz.image_grid import jpeg_strip
 from gamutlib.viz.train_speed import ablation_rows, plot_ablation, read_train_speed, speed_table
 
 plt.rcParams["figure.dpi"] = 60  # keep the pages small
@@ -207,14 +209,8 @@ if not shown:
     print("No recorded sample grids under this results folder.")
 for name, grids in shown.items():
     picks = [grids[0], grids[len(grids) // 2], grids[-1]] if len(grids) > 2 else grids
-    fig, axes = plt.subplots(1, len(picks), figsize=(4.0 * len(picks), 1.6), squeeze=False, constrained_layout=True)
-    for ax, (step, path) in zip(axes[0], picks):
-        image = Image.open(path).convert("RGB")
-        image.thumbnail((400, 400))  # keep the page small
-        ax.imshow(image)
-        ax.set_title(f"{name}, step {step}", fontsize=8)
-        ax.axis("off")
-    plt.show()
+    print(f"{name}: steps {', '.join(str(step) for step, _ in picks)} (left to right)")
+    display(IPImage(data=jpeg_strip([Image.open(path) for _, path in picks]), format="jpeg"))
 
 # %% [markdown]
 # ## How fast the engine trains
