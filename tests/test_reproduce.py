@@ -189,6 +189,40 @@ def test_a_raising_notebook_gives_one_line_and_no_half_written_output(tmp_path, 
     assert "failed" in summary_table(results).splitlines()[2]
 
 
+SLEEPS = """
+# %%
+import time
+from pathlib import Path
+
+runs = Path("runs.txt")
+runs.write_text(runs.read_text() + "x" if runs.exists() else "x")
+if len(runs.read_text()) <= {sleepy_runs}:
+    time.sleep(60)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sleepy_runs", [1, 2])
+def test_a_cell_past_its_time_limit_gets_one_more_kernel(tmp_path, one_thread_kernels, monkeypatch, sleepy_runs):
+    # A kernel that stops answering must fail its notebook, not hang the run:
+    # a cell past the profile's limit fails, and the notebook gets one more try.
+    from gamutlib.reproduce.profiles import CELL_TIMEOUT_S
+
+    monkeypatch.setitem(CELL_TIMEOUT_S, "smoke", 3.0)
+    root = make_repo(tmp_path)
+    make_notebook(root, "demo", "01_sleepy", SLEEPS.format(sleepy_runs=sleepy_runs))
+    (result,) = reproduce(root, discover(root), "smoke")
+    assert (root / "runs.txt").read_text() == "xx"  # two kernels ran it
+    if sleepy_runs == 1:
+        assert result.status == "ok"
+        assert result.message.startswith("ran on its second try; the first timed out: notebooks/demo/01_sleepy.py")
+    else:
+        assert result.status == "failed"
+        assert result.message.startswith("notebooks/demo/01_sleepy.py cell 3 (line ")
+        assert "still running after the profile's limit of 3 s" in result.message
+        assert result.message.endswith("(on both tries)")
+
+
 @pytest.mark.slow
 def test_a_notebook_without_parameters_cell_is_named(tmp_path, one_thread_kernels):
     root = make_repo(tmp_path)

@@ -75,5 +75,8 @@ def reproduce(profile: str | None, only: tuple[str, ...], jobs: int, resume: boo
         click.echo(f"FAILED {result.message}", err=True)
     for result in disagreeing:
         click.echo(f"DISAGREES {result.notebook.source}: {result.message}", err=True)
+    for result in results:
+        if result.status == "ok" and result.message:  # e.g. ran on its second try
+            click.echo(f"NOTE {result.notebook.source}: {result.message}", err=True)
     if failed or disagreeing:
         sys.exit(1)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gamutlib.reproduce.layout import Notebook
-from gamutlib.reproduce.profiles import effective_profile
+from gamutlib.reproduce.profiles import CELL_TIMEOUT_S, effective_profile
 
 REQUIRED_PARAMETERS = ("profile", "results_dir")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -31,6 +31,8 @@ CELL_MARKER = re.compile(r"^# %%")
 
 class NotebookFailed(RuntimeError):
     """A notebook did not run through; ``str()`` is one line naming notebook and cell."""
+
+    timed_out: bool = False  # a cell passed the profile's CELL_TIMEOUT_S
 
 
 @dataclass
@@ -95,15 +97,48 @@ def describe_failure(root: Path, notebook: Notebook, nb: Any, error: Exception) 
     if not isinstance(error, PapermillExecutionError):
         detail = str(error).strip().splitlines()
         return f"{notebook.source}: {type(error).__name__}: {detail[-1] if detail else ''}".rstrip(": ")
+    evalue = str(error.evalue).strip().splitlines()
+    return f"{notebook.source} {cell_where(root, notebook, nb, error.cell_index)}: {error.ename}: {evalue[0] if evalue else ''}".rstrip(": ")
+
+
+def cell_where(root: Path, notebook: Notebook, nb: Any, executed_index: int) -> str:
+    """'cell N (line L)' of the source for a cell index of the executed notebook."""
     # papermill inserts an injected-parameters cell after the parameters cell
     params_index = next(i for i, cell in enumerate(nb.cells) if "parameters" in cell.metadata.get("tags", []))
-    index = error.cell_index - 1 if error.cell_index > params_index + 1 else error.cell_index
+    return source_cell_where(root, notebook, nb, executed_index - 1 if executed_index > params_index + 1 else executed_index)
+
+
+def source_cell_where(root: Path, notebook: Notebook, nb: Any, index: int) -> str:
+    """'cell N (line L)' for the index of a cell in the source notebook ``nb``."""
     where = f"cell {index + 1}"
     lines = cell_lines(root / notebook.source)
     if len(lines) == len(nb.cells) and 0 <= index < len(lines):
         where += f" (line {lines[index]})"
-    evalue = str(error.evalue).strip().splitlines()
-    return f"{notebook.source} {where}: {error.ename}: {evalue[0] if evalue else ''}".rstrip(": ")
+    return where
+
+
+def describe_timeout(root: Path, notebook: Notebook, nb: Any, error: BaseException, seconds: float | None) -> str:
+    """One line for a cell past its time limit. nbclient's message quotes the
+    start of the cell between dashed lines; the source cell that holds it is named."""
+    where = "a cell"
+    parts = re.split(r"^-{5,}$", str(error), flags=re.M)
+    preview = next((line for line in (parts[1].strip().splitlines() if len(parts) > 2 else []) if line.strip()), "")
+    found = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and preview and preview in cell.source]
+    if len(found) == 1:
+        where = source_cell_where(root, notebook, nb, found[0])
+    return f"{notebook.source} {where}: still running after the profile's limit of {seconds:.0f} s (CellTimeoutError)"
+
+
+def _cell_timeout(error: BaseException) -> BaseException | None:
+    """The CellTimeoutError behind ``error``, if a cell ran past its limit."""
+    from nbclient.exceptions import CellTimeoutError
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, CellTimeoutError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 @contextlib.contextmanager
@@ -163,6 +198,7 @@ def execute_notebook(
                 kernel_name=kernel_name,
                 progress_bar=False,
                 cwd=str(root),
+                execution_timeout=CELL_TIMEOUT_S.get(effective),
                 # keep the kernel's start-up chatter (TCP notice, debugger) out of the progress bar
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
@@ -186,12 +222,18 @@ def execute_notebook(
         os.replace(tmp, output)
         return Executed(notebook, effective, output, seconds)
     except Exception as error:
-        message = describe_failure(root, notebook, nb, error)
+        timed_out = _cell_timeout(error) is not None
+        if timed_out:
+            message = describe_timeout(root, notebook, nb, _cell_timeout(error), CELL_TIMEOUT_S.get(effective))
+        else:
+            message = describe_failure(root, notebook, nb, error)
         if tmp.exists() and tmp.stat().st_size:
             kept = notebook.executed_path(failed_dir)
             kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(tmp, kept)
             message += f" [failed copy: {kept.relative_to(root) if kept.is_relative_to(root) else kept}]"
-        raise NotebookFailed(message) from error
+        failed = NotebookFailed(message)
+        failed.timed_out = timed_out
+        raise failed from error
     finally:
         tmp.unlink(missing_ok=True)

@@ -25,6 +25,11 @@ from typing import Any
 PROFILES = ("smoke", "cpu", "gpu")
 RECORD_PROFILE = "gpu"
 
+#: The longest one cell may run per profile (seconds): past it the notebook
+#: fails naming the cell instead of waiting forever on a kernel that stopped
+#: answering. Smoke cells take seconds; a full cell on a CPU a few minutes.
+CELL_TIMEOUT_S: dict[str, float] = {"smoke": 300.0, "cpu": 3600.0, "gpu": 3600.0}
+
 
 def default_profile() -> str:
     """gpu where CUDA is available, cpu otherwise."""

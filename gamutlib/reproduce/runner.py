@@ -108,19 +108,29 @@ def run_one(
             return result
     tables_dir = where.results / notebook.paper
     before = _table_state(tables_dir)
-    try:
-        executed = execute_notebook(
-            root,
-            notebook,
-            profile,
-            output=notebook.executed_path(where.notebooks),
-            results_dir=where.results,
-            scratch=where.scratch,
-            failed_dir=where.failed,
-        )
-    except NotebookFailed as error:
-        result.status, result.message = "failed", str(error)
-        return result
+    first_timeout = ""
+    for attempt in (1, 2):
+        try:
+            executed = execute_notebook(
+                root,
+                notebook,
+                profile,
+                output=notebook.executed_path(where.notebooks),
+                results_dir=where.results,
+                scratch=where.scratch,
+                failed_dir=where.failed,
+            )
+            break
+        except NotebookFailed as error:
+            # A cell past its time limit is most often a kernel that stopped answering
+            # (seen rarely on 2-core machines): one fresh kernel gets one more try.
+            if error.timed_out and attempt == 1:
+                first_timeout = str(error)
+                continue
+            again = "" if not first_timeout else (" (on both tries)" if str(error) == first_timeout
+                                                  else f" (second try; the first: {first_timeout})")
+            result.status, result.message = "failed", str(error) + again
+            return result
     result.profile, result.seconds = executed.profile, executed.seconds
     after = _table_state(tables_dir)
     try:
@@ -137,6 +147,8 @@ def run_one(
         )
     else:
         result.status = "ok"
+        if first_timeout:
+            result.message = f"ran on its second try; the first timed out: {first_timeout}"
     return result
 
 
