@@ -205,3 +205,58 @@ def test_precision_rows(record):
     assert {r["verdict"] for r in precision_rows(other, bf16_records(record)) if r["metric"] != "accuracy"} == {"not testable here"}
     with pytest.raises(ValueError, match="seed 3"):
         precision_rows({**fp32, "seed": 3}, bf16_records(record))
+
+
+def test_training_length_verdicts():
+    from gamutlib.evaluation.training_length import training_length_verdicts
+
+    rows = [{"method": "GANmut", "iterations": 10000, "run": "10k schedule, end (LR decayed to 0; the shipped seed 0)",
+             "accuracy": 99.0, "fed": 1.0, "ere_setting1": None, "ere_setting2": None, "smoothness": 0.3},
+            {"method": "GANmut", "iterations": 10000, "run": "100k run, mid-run", "accuracy": 40.0, "fed": 40.0,
+             "ere_setting1": None, "ere_setting2": None, "smoothness": 0.3},
+            {"method": "GANmut", "iterations": 100000, "run": "100k run, end", "accuracy": 80.0, "fed": 0.5,
+             "ere_setting1": None, "ere_setting2": None, "smoothness": 0.4}]
+    paper = {"GANmut": {"accuracy": 90.0, "fed": 0.7, "ere_setting1": 0.025, "ere_setting2": None, "smoothness": 0.36}}
+    out = {r["claim"].split(", ")[1].split(":")[0]: r for r in training_length_verdicts(rows, paper)}
+    assert out["accuracy"]["verdict"] == "does not hold" and "shortfall went 50 -> 10 (+80% of it closed)" in out["accuracy"]["why"]
+    assert out["accuracy"]["ours"] == "40 at 10k -> 80 at 100k"  # the shipped 10k point is not the long run's start
+    assert out["fed"]["verdict"] == "holds"
+    assert out["smoothness"]["verdict"] == "does not hold" and "already at the paper's value at 10k" in out["smoothness"]["why"]
+    assert "the shortfall went 39.3 -> -0.2 (+101% of it closed)" in out["fed"]["why"]  # beyond the paper: over 100%
+    assert out["ere_setting1"]["verdict"] == out["ere_setting2"]["verdict"] == "not testable here"
+
+
+def test_chapter_writers_on_a_record(record, tmp_path):
+    """What the evaluation chapter calls: nothing written while a record is absent, the tables once it exists."""
+    from gamutlib.evaluation.ganmut_claims import record_claims
+    from gamutlib.evaluation.precision import record_precision
+    from gamutlib.evaluation.training_length import record_training_length
+
+    out = tmp_path / "out"
+    assert record_training_length(record, out) is None and record_precision(record, out) is None
+    assert not (out / "ganmut" / "training_length.json").exists()
+    assert not (out / "ganmut" / "precision_bf16_vs_fp32.json").exists()
+    rows = record_claims(record, out)
+    assert read_table(out, "ganmut", "claims")["rows"] == rows and read_table(out, "ganmut", "claims")["seeds"] == [0, 1, 2]
+    assert not any("longer runs" in r["why"] for r in rows) and not any(r["claim"].startswith("Gamut") and
+                                                                        r["verdict"] != "not testable here" for r in rows)
+    _write(record / "ganmut" / "gamut_vs_truth.json", {"rows": [
+        {"method": "ganmut", "direction_spearman": 0.5, "rho_intensity_mean_r": 0.7, "compound_mean_share_min": 0.2}],
+        "paper": {}, "protocol": "p", "seeds": [0]})
+    for it in (10000, 100000):
+        for name in ("stargan", "ganmut"):
+            _write(record / "ganmut" / "training_length" / f"{name}-it{it}.json",
+                   _record(name, iterations=it, planned_steps=100000, smooth=0.4 if name == "ganmut" else 0.5))
+    _write(record / "ganmut" / "precision" / "ganmut-fp32-seed0.json", _record("ganmut", smooth=0.30, planned_steps=10000))
+    rows = record_claims(record, out)
+    assert "longer runs, one seed: GANmut - StarGAN: -0.1 at 10k, -0.1 at 100k" in rows[0]["why"]
+    assert [r["verdict"] for r in rows if r["claim"].startswith("Gamut, GANmut")] == ["holds", "does not hold", "does not hold"]
+    length = record_training_length(record, out)
+    table = read_table(out, "ganmut", "training_length")
+    assert table["rows"] == length and len(length) == 6 and table["paper"]["GANmut"]["smoothness"] == 0.3
+    assert "mid-run" in table["protocol"]
+    precision = record_precision(record, out)
+    table = read_table(out, "ganmut", "precision_bf16_vs_fp32")
+    assert table["rows"] == precision and [r["metric"] for r in precision] == ["accuracy", "fed", "ere_setting1",
+                                                                             "ere_setting2", "smoothness"]
+    assert "seed 0 in fp32" in table["protocol"] and table["seeds"] == [0, 1, 2]

@@ -202,3 +202,28 @@ def ganmut_claims(seed_records: Sequence[Mapping[str, Any]], paper: Mapping[str,
                 "shown qualitatively (Fig. 1, 3, 7); not measured (no ground truth)",
                 "not recorded" if value is None else f"{key} {float(value):.3g}", verdict, why))
     return rows
+
+
+def record_claims(record_dir: Any, results_dir: Any) -> list[dict[str, str]]:
+    """GANmut's claims from the record under ``record_dir`` (seed records, the
+    tables' paper fields, gamut_vs_truth.json, the training-length runs),
+    written to ``{results_dir}/ganmut/claims.json``."""
+    import json
+    from pathlib import Path
+
+    from gamutlib.evaluation.claims import write_claims
+    from gamutlib.evaluation.ganmut_records import paper_values, read_records
+    from gamutlib.evaluation.training_length import read_training_length
+
+    seeds = read_records(Path(record_dir) / "ganmut" / "seeds")
+    truth_path = Path(record_dir) / "ganmut" / "gamut_vs_truth.json"
+    truth = json.loads(truth_path.read_text())["rows"] if truth_path.exists() else []
+    rows = ganmut_claims(seeds, paper_values(record_dir), truth, read_training_length(record_dir))
+    seed_ids = sorted({int(r["seed"]) for r in seeds})
+    write_claims(results_dir, "ganmut", rows, source="GANmut (CVPR 2021) Tables 1-3, Fig. 1, 3, 7; supplement",
+                 protocol=("verdicts computed from the seed records (10k schedule, gpu profile, mean ± sample std over "
+                           f"seeds {seed_ids}), the paper fields of Tables 1-3, gamut_vs_truth (seed 0) and, where "
+                           "recorded, the training-length runs; rules in gamutlib.evaluation.claims and "
+                           "gamutlib.evaluation.ganmut_claims"),
+                 seeds=seed_ids)
+    return rows

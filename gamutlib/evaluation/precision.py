@@ -76,3 +76,20 @@ def protocol(fp32: Mapping[str, Any], bf16_seeds: Sequence[Mapping[str, Any]]) -
             f"(book/results/ganmut/precision/) against the same seed in bf16 autocast (seeds/); yardstick: the sample "
             f"std of the bf16 runs over seeds {seeds}; claim: the difference is within {SPREADS:g} std; "
             "both scored by the evaluation's gpu protocol right after training")
+
+
+def record_precision(record_dir: str | Path, results_dir: str | Path, name: str = "ganmut", seed: int = 0) -> list[dict[str, Any]] | None:
+    """Compare the fp32 run of ``record_dir`` with its bf16 seed and write
+    ``{results_dir}/ganmut/precision_bf16_vs_fp32.json``; None, and nothing
+    written, when the fp32 run is not recorded yet."""
+    from gamutlib.reproduce import write_table
+
+    fp32 = fp32_record(record_dir, name, seed)
+    if fp32 is None:
+        return None
+    bf16 = bf16_records(record_dir, name)
+    rows = precision_rows(fp32, bf16)
+    write_table(results_dir, "ganmut", "precision_bf16_vs_fp32", rows=rows,
+                paper_numbers={"source": "the paper's code trains in fp32; it reports no precision comparison"},
+                protocol=protocol(fp32, bf16), seeds=sorted({int(r["seed"]) for r in bf16}))
+    return rows

@@ -90,3 +90,55 @@ def shipped_records(record_dir: str | Path) -> list[dict[str, Any]]:
 PROTOCOL = ("one run per method (seed 0, 128 px, batch 16, the shipped configs) scored by the evaluation's gpu protocol "
             "(Tables 1-3) at each iteration count; 'run' says whether the point ends a schedule (LR decayed to 0) or is "
             "taken mid-run; the 10k-schedule rows are the shipped seed-0 records")
+
+
+def training_length_verdicts(rows: Sequence[Mapping[str, Any]], paper: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per method and metric, the claim "with longer training our number reaches
+    the paper's": ours at the long run's first and last point, the verdict
+    (holds when the last point reaches the paper's value: >= for accuracy, <=
+    for the others; one seed, so no spread) and how much of the gap closed."""
+    from gamutlib.evaluation.claims import claim_row
+    from gamutlib.evaluation.ganmut_records import HIGHER_IS_BETTER
+
+    out = []
+    for method in dict.fromkeys(r["method"] for r in rows):
+        long = sorted((r for r in rows if r["method"] == method and not r["run"].startswith("10k schedule")),
+                      key=lambda r: r["iterations"])
+        for metric in METRICS:
+            points = [r for r in long if r.get(metric) is not None]
+            target = (paper.get(method) or {}).get(metric)
+            claim = f"{method}, {metric}: longer training reaches the paper's value"
+            if not points or target is None:
+                why = "no long-run number" if not points else "the paper gives no number"
+                out.append(claim_row(claim, "n/a" if target is None else f"{target:.3g}",
+                                     "not recorded" if not points else f"{points[-1][metric]:.3g}", "not testable here", why))
+                continue
+            first, last = points[0], points[-1]
+            higher = metric in HIGHER_IS_BETTER
+            reached = last[metric] >= target if higher else last[metric] <= target
+            sign = 1.0 if higher else -1.0  # shortfall > 0: short of the paper's value
+            short0, short1 = sign * (target - first[metric]), sign * (target - last[metric])
+            span = f"from {first['iterations'] // 1000}k to {last['iterations'] // 1000}k"
+            if short0 > 0:
+                trend = f"the shortfall went {short0:.3g} -> {short1:.3g} ({1 - short1 / short0:+.0%} of it closed)"
+            else:
+                trend = f"already at the paper's value at {first['iterations'] // 1000}k; shortfall {short0:.3g} -> {short1:.3g}"
+            why = f"one seed; {span} {trend}; last point: {last['run']}"
+            ours = f"{first[metric]:.3g} at {first['iterations'] // 1000}k -> {last[metric]:.3g} at {last['iterations'] // 1000}k"
+            out.append(claim_row(claim, f"{target:.3g}", ours, "holds" if reached else "does not hold", why))
+    return out
+
+
+def record_training_length(record_dir: str | Path, results_dir: str | Path) -> list[dict[str, Any]] | None:
+    """Collect the long runs of ``record_dir`` and write ``{results_dir}/ganmut/training_length.json``
+    (with the paper's values beside); None, and nothing written, when no long run is recorded yet."""
+    from gamutlib.evaluation.ganmut_records import paper_values
+    from gamutlib.reproduce import write_table
+
+    long = read_training_length(record_dir)
+    if not long:
+        return None
+    rows = training_length_rows(long, shipped_records(record_dir))
+    write_table(results_dir, "ganmut", "training_length", rows=rows, paper_numbers=paper_numbers(paper_values(record_dir)),
+                protocol=PROTOCOL, seeds=sorted({int(r.get("seed", 0)) for r in long}))
+    return rows
