@@ -27,3 +27,21 @@ def test_gaussian_diagram_has_modes_and_divergence():
     assert "7 modes" in text and "\\mathcal{L}_{div}" in text and "(64->256)" in text
     assert "\\mathcal{L}_\\rho" not in text
     fig.canvas.draw()
+
+
+def test_figure_jpeg_is_a_smaller_jpeg():
+    import io
+
+    import numpy as np
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from gamutlib.viz.figure_jpeg import figure_jpeg
+    from gamutlib.viz.image_grid import figure_png
+
+    fig = Figure(figsize=(4, 3))
+    fig.subplots().imshow(np.random.default_rng(0).random((64, 64, 3)))
+    data = figure_jpeg(fig, dpi=72)
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "JPEG" and image.size == (288, 216)
+    assert len(data) < len(figure_png(fig, dpi=72))

@@ -30,7 +30,7 @@ def _chapter_editor(name, cls):
 def test_shipped_ganmut_explorer_moves_the_face():
     editor = _chapter_editor("ganmut", GANmutEditor)
     shipped = GANmutEditor.from_weights("ganmut")
-    ex = explorer_for(editor, judge=colour_judge, source=3, display_px=128)
+    ex = explorer_for(editor, judge=colour_judge, source=0, display_px=128)
     assert isinstance(ex, GANmutExplorer) and editor.image_size == 128
     happy = editor.theta_of("happy")
     assert happy == pytest.approx(shipped.theta_of("happy"))
@@ -47,7 +47,7 @@ def test_shipped_ganmut_explorer_moves_the_face():
 
 def test_shipped_gganmut_explorer_moves_the_face():
     editor = _chapter_editor("gganmut", GGANmutEditor)
-    ex = explorer_for(editor, judge=colour_judge, source=3, display_px=128)
+    ex = explorer_for(editor, judge=colour_judge, source=0, display_px=128)
     assert isinstance(ex, GGANmutExplorer)
     assert ex.set(x=0.3, y=-0.2)
     assert torch.equal(ex.edited, editor.edit_xy(ex.source.face, 0.3, -0.2))
