@@ -436,8 +436,8 @@ from IPython.display import Image as IPImage
 
 from gamutlib.evaluation.claims import verdict_counts
 from gamutlib.evaluation.ganmut_claims import record_claims
-from gamutlib.evaluation.precision import record_precision
 from gamutlib.evaluation.ganmut_records import paper_values
+from gamutlib.evaluation.precision import record_precision
 from gamutlib.evaluation.training_length import paper_numbers, record_training_length, training_length_verdicts
 from gamutlib.models.ganmut import GANmutEditor
 from gamutlib.models.gganmut import GGANmutEditor
