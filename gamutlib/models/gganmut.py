@@ -23,8 +23,12 @@ Choices where the paper leaves room:
 
 1. lambda_cls: the paper gives "lambda_cls = 1, (0.5) (GGANmut)" and supp.
    Eq. 16-17 split it into lambda_cls-D and lambda_cls-G (Eq. 17 even repeats
-   an L_cls term). We read it as the reference code does: D's L_cls^r keeps
-   StarGAN's 1, G's L_cls^f gets 0.5; L_cls appears once in L_G.
+   an L_cls term). We read the paper: D's L_cls^r keeps lambda_cls = 1, G's
+   L_cls^f gets 0.5; L_cls appears once in L_G. The reference code differs:
+   its Gaussian launch scripts pass --lambda_cls=2, which in that code weighs
+   both D's L_cls^r and G's L_div (its G's L_cls^f has its own weight, 0.5).
+   Our lambda_div = 2 and lambda_cls_g = 0.5 match it; our lambda_cls_d = 1
+   is half of its 2.
 2. L_coord (supp. Eq. 12) trains D only; L_G has no coordinate term (Eq. 17
    and the reference code). D_coord is needed by L_rec (Eq. 13).
 3. S_c holds n_c = 7 samples, one per class in EMOTIONS order (the reference
@@ -47,9 +51,10 @@ Choices where the paper leaves room:
    our reading of "intensity" for a model that has none built in.
 8. ``space_lr_scale``: the paper trains the modes with G's optimizer (lr 1e-4)
    for 1.8M iterations, i.e. 360k G steps. Adam moves a parameter by at most
-   about lr per step, so in a run 100x shorter the modes cannot leave their
-   start (sigma^2 = 1, means near the centre): p_z stays almost uniform over the
-   whole square and L_div then asks G for ambiguous faces. ``space_lr_scale``
+   about lr per step, so in a run 180x shorter (the shipped 10k, 0.56% of
+   1.8M) the modes cannot leave their start (sigma^2 = 1, means near the
+   centre): p_z stays almost uniform over the whole square and L_div then asks
+   G for ambiguous faces. ``space_lr_scale``
    lets the modes learn faster than G; at 10x they spread apart but also
    widened, and accuracy did not improve (book/results/ganmut/
    ablation_gganmut_space_lr.json), so the shipped run keeps the paper's 1x.

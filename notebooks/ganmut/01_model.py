@@ -22,9 +22,12 @@
 # from the same categorical labels. This chapter builds the pieces one by one,
 # small enough to run anywhere:
 #
-# 1. the backbone (StarGAN) and how a condition enters it;
+# 1. the backbone (StarGAN) and how a condition enters it, with a diagram of
+#    G and D and the loss each of D's heads feeds;
 # 2. the linear space: 6 learned directions, $z = \rho\,v_c$, the batch split;
-# 3. its losses $\mathcal{L}_{info}$, $\mathcal{L}_\rho$, $\mathcal{L}_{rec}$ on toy tensors;
+# 3. its losses, as equations and on toy tensors, and why each design choice
+#    (unit directions, $\tau$, the noise) is there, with the tension between
+#    classification and intensity;
 # 4. the Gaussian space (GGANmut): modes, covariances, the softmax $p_z$ and $\mathcal{L}_{div}$;
 # 5. GANimation's attention, the categorical baseline;
 # 6. one training step of each method through the trainer's interface;
@@ -45,7 +48,7 @@ import torch
 
 from gamutlib.constants import EMOTIONS
 from gamutlib.faces import random_faces
-from gamutlib.losses import loss_attention, loss_attention_tv, loss_div, loss_info, loss_rho, rho_hat
+from gamutlib.losses import loss_attention, loss_attention_tv, loss_cls, loss_div, loss_info, loss_rho, rho_hat
 from gamutlib.models import ganimation, stargan
 from gamutlib.models.footprint import generator_footprint
 from gamutlib.models.ganmut import Discriminator, LinearConditionSpace, sample_linear_codes
@@ -54,6 +57,7 @@ from gamutlib.models.translation import grid, one_hot
 from gamutlib.nn import tile_condition
 from gamutlib.reproduce import show_table, write_table
 from gamutlib.training.registry import get_method
+from gamutlib.viz.architecture import plot_ganmut_architecture
 from gamutlib.viz.condition_space import EMOTION_COLORS, plot_gaussian_space, plot_linear_space
 
 if profile == "smoke":
@@ -99,6 +103,17 @@ print("G(x, c):", tuple(y.shape), " D_src (PatchGAN map):", tuple(src.shape), " 
 D_mut = Discriminator(image_size=size, conv_dim=8, repeat_num=3)
 src, cls, coord = D_mut(y)
 print("GANmut D: src", tuple(src.shape), " cls", tuple(cls.shape), " coord", tuple(coord.shape))
+
+# %% [markdown]
+# The whole model at the shipped sizes: the learned space makes the code $z$,
+# G turns a face and a code into a fake, and D reads real and fake faces with
+# one trunk and three heads, each feeding its losses (dashed). $D_{coord}$
+# serves twice: it regresses the fake's code ($\mathcal{L}_{info}$) and reads
+# the real face's code, the way back of the reconstruction cycle.
+
+# %%
+plot_ganmut_architecture()
+plt.show()
 
 # %% [markdown]
 # ## 2. The linear space
@@ -152,6 +167,26 @@ for i in range(16):
 # %% [markdown]
 # ## 3. The linear model's losses
 #
+# The adversarial term is StarGAN's Wasserstein loss with a gradient penalty
+# (WGAN-GP) on random interpolates $\hat x = a\,x + (1-a)\,G(x, z)$,
+# $a \sim \mathcal{U}[0, 1]$ per image; $D_{src}$ is a patch map, averaged
+# over its positions:
+#
+# $$\mathcal{L}_{adv} = \mathbb{E}_x\big[D_{src}(x)\big] - \mathbb{E}_{x,z}\big[D_{src}(G(x, z))\big]
+#   - \lambda_{gp}\,\mathbb{E}_{\hat x}\big[(\lVert\nabla_{\hat x} D_{src}(\hat x)\rVert_2 - 1)^2\big].$$
+#
+# D maximises it (it minimises $-\mathcal{L}_{adv}$: real scores up, fake
+# scores down, its gradient norm held near 1 between them, which keeps the
+# critic 1-Lipschitz as the Wasserstein distance needs); G minimises its
+# middle term only. The classification losses are cross-entropies through
+# $D_{cls}$: D learns the real faces' labels $c'$, and G is asked for fakes
+# that D classifies as the target $c$, on $S_c$ only (below):
+#
+# $$\mathcal{L}^r_{cls} = \mathbb{E}_{x,c'}\big[-\log D_{cls}(c' \mid x)\big],\qquad
+#   \mathcal{L}^f_{cls} = \mathbb{E}_{(x, z) \in S_c}\big[-\log D_{cls}(c \mid G(x, z))\big].$$
+#
+# The two objectives (the code: `gamutlib/models/ganmut.py`, `gamutlib/losses/`):
+#
 # $$\mathcal{L}_D = -\mathcal{L}_{adv} + \lambda_{cls}\mathcal{L}^r_{cls} + \lambda_{info}\mathcal{L}_{info},\qquad
 # \mathcal{L}_G = \mathcal{L}_{adv} + \lambda_{cls}\mathcal{L}^f_{cls} + \lambda_{rec}\mathcal{L}_{rec} + \lambda_{info}\mathcal{L}_{info} + \lambda_\rho\mathcal{L}_\rho$$
 #
@@ -160,8 +195,10 @@ for i in range(16):
 # $\mathcal{L}_{adv}$ and $\mathcal{L}_{cls}$ are StarGAN's. The new terms:
 #
 # **$\mathcal{L}_{info}$** (Eq. 6): $D_{coord}$ must read back the code a fake
-# was made with, $\lVert D_{coord}(G(x, z)) - z\rVert^2$. It ties each point of
-# the plane to a recognisable expression (InfoGAN's mutual-information idea).
+# was made with, $\mathcal{L}_{info} = \mathbb{E}_{x,z}\lVert D_{coord}(G(x, z)) - z\rVert^2$
+# (averaged over the two coordinates, as the reference code's `mse_loss`).
+# It ties each point of the plane to a recognisable expression (InfoGAN's
+# mutual-information idea): codes D cannot tell apart would be wasted plane.
 
 # %%
 z = torch.tensor([[0.5, 0.0], [0.0, -1.0]])
@@ -170,8 +207,12 @@ print("L_info, exact read-back:", float(loss_info(z, z)), "  read-back off by 0.
 # %% [markdown]
 # **$\mathcal{L}_\rho$** (Eq. 7): the further out a code, the more sure D must be
 # of the emotion: D's top softmax score $\hat\rho = \max_c D_{cls}(c\,|\,G(x, z))$
-# should equal $\rho$, for every code with $\rho > \tau = 0.2$ (closer to the
-# origin the face is neutral). Below, D's confidence sweeps from chance
+# should equal $\rho$,
+#
+# $$\mathcal{L}_\rho = \mathbb{E}_{x,z}\big[(\hat\rho(G(x, z)) - \rho)^2\,\mathbb{1}\{\rho > \tau\}\big],$$
+#
+# for every code with $\rho > \tau = 0.2$ (closer to the origin the face is
+# neutral). Below, D's confidence sweeps from chance
 # (1/7) to certainty, for three codes:
 
 # %%
@@ -191,8 +232,61 @@ plt.show()
 
 # %% [markdown]
 # **$\mathcal{L}_{rec}$** (Eq. 8) is StarGAN's cycle with one twist: the way
-# back uses the code D *reads* from the real face, $G(G(x, z), D_{coord}(x))$,
+# back uses the code D *reads* from the real face,
+# $\mathcal{L}_{rec} = \mathbb{E}_{x,z}\lVert x - G(G(x, z), D_{coord}(x))\rVert_1$,
 # since a real face has no label in the learned plane.
+#
+# ### Why each piece is there
+#
+# - **Unit directions.** Only the angle $\theta_c$ says *which* emotion; the
+#   length is kept for $\rho$, the intensity. If $v_c$ could grow, the scale
+#   of the plane would be arbitrary and $\mathcal{L}_\rho$ could not tie
+#   $\rho = 1$ to a full-strength face; normalising puts every emotion's
+#   full strength on the unit circle, where codes of different emotions can be
+#   compared and mixed. The raw vectors start tiny (about $10^{-4}$): Adam
+#   moves each raw number by about the learning rate ($10^{-4}$) per step, as
+#   much as the vectors' own length, so the first steps can turn the
+#   directions anywhere, and the plane's layout is learned rather than
+#   inherited from the initialisation.
+# - **$\tau$.** $\hat\rho$ is a top softmax score over 7 classes, never
+#   below $1/7 \approx 0.14$: asking it to equal $\rho = 0.1$ is asking for
+#   the impossible, and near the origin the face should read as *neutral*, a
+#   class of its own, not as a faint emotion. Below $\tau = 0.2$ the loss is
+#   off (the flat curve in the figure above).
+# - **The noise.** $S_c$ codes lie on six rays. Without noise G would be told
+#   what to do only on those 1-D lines, and $D_{coord}$ could read back the
+#   ray from the class alone; with Gaussian noise ($\sigma = 0.1$) each ray
+#   becomes a band, nearby codes must give nearby, readable faces, and the
+#   plane between the rays is pulled along (the supplement: "to make more
+#   robust the learning process").
+# - **Classification against intensity.** On $S_c$ both
+#   $\mathcal{L}^f_{cls}$ and $\mathcal{L}_\rho$ act on the same softmax:
+#   the cross-entropy wants D *certain* of the target class, $\mathcal{L}_\rho$
+#   wants it exactly $\rho$-sure. They agree only at $\rho = 1$. Below, G's
+#   two terms for one $S_c$ fake as D's confidence in the target varies: the
+#   optimum sits at $p^* = (\rho + \sqrt{\rho^2 + 2/\lambda_\rho})/2$
+#   (where the derivative $-1/p + 2\lambda_\rho(p - \rho)$ vanishes). With the paper's
+#   $\lambda_\rho = 4$ a code at $\rho = 0.3$ is best rendered as a face D is
+#   only about 53% sure of; with $\lambda_\rho = 1$ classification wins and
+#   every $\rho$ above about 0.5 asks for certainty, so $\rho$ stops being
+#   an intensity there. This is why $\lambda_\rho$ matters (Table 1's
+#   ablation) and why GANmut's faces at $\rho < 1$ are meant to be harder to
+#   classify than StarGAN's.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(7.6, 2.7), sharey=True, layout="constrained")
+target = torch.full((1,), 1)
+for ax, lam in zip(axes, (4.0, 1.0)):
+    for rho in (0.3, 0.6, 0.9):
+        total = torch.stack([loss_cls(logits[i : i + 1], target) + lam * loss_rho(logits[i : i + 1], torch.tensor([rho]))
+                             for i in range(len(confidence))])
+        best = confidence[int(total.argmin())]
+        ax.plot(confidence, total, label=f"$\\rho$ = {rho}: best at {float(best):.2f}")
+        ax.axvline(float(best), ls=":", lw=0.8, color=ax.lines[-1].get_color())
+    ax.set(title=f"$\\lambda_\\rho$ = {lam:g}", xlabel="D's confidence in the target class")
+    ax.legend(fontsize=7)
+axes[0].set_ylabel("$\\mathcal{L}^f_{cls} + \\lambda_\\rho \\mathcal{L}_\\rho$")
+plt.show()
 #
 # ## 4. The Gaussian space (GGANmut)
 #
@@ -260,7 +354,13 @@ plt.show()
 # when D reads the intended mixture. With the batch split of GGANmut ($n_c =
 # 7$ codes at the means, one per class, trained with $\mathcal{L}^f_{cls}$ and
 # $\lambda_{cls} = 0.5$; the rest uniform in $[-1, 1]^2$) the full objective
-# is $\mathcal{L}_G = \mathcal{L}_{adv} + 0.5\,\mathcal{L}^f_{cls} + 10\,\mathcal{L}_{rec} + 2\,\mathcal{L}_{div}$.
+# is $\mathcal{L}_G = \mathcal{L}_{adv} + 0.5\,\mathcal{L}^f_{cls} + 10\,\mathcal{L}_{rec} + 2\,\mathcal{L}_{div}$,
+# and D's is $-\mathcal{L}_{adv} + \mathcal{L}^r_{cls} + \mathcal{L}_{coord}$ (supp. Eq. 16-17).
+# GGANmut's networks are GANmut's (the diagram of section 1): only the space
+# (7 modes instead of 6 directions) and the losses its $D_{cls}$ head feeds
+# change: $\mathcal{L}_{div}$ takes the place of $\mathcal{L}_\rho$, and the
+# code regression ($\mathcal{L}_{coord}$) trains D only, so G has no
+# $\mathcal{L}_{info}$ term.
 
 # %%
 gcodes = sample_gaussian_codes(hand, n=16, n_c=7, device=torch.device("cpu"))
@@ -318,9 +418,9 @@ print("\n".join(rows))
 # The paper trains StarGAN's width, 64 channels after the first conv. At that
 # width every generator of the series is about 8.4 M parameters, 16.9 MB in
 # fp16: over the 15 MB a shipped file may weigh here, and too slow to follow
-# a slider on a laptop CPU (DESIGN.md measures ~160 ms per 128 px face on 2
-# cores). We ship width 32 (about a quarter of the parameters) and keep 64 as
-# a config. The learned spaces add 12 (linear) and 35 (Gaussian) numbers.
+# a slider on a laptop CPU (about four times the compute of width 32, whose
+# edit takes 22 ms on 2 CPU cores: `book/results/ganmut/edit_latency.json`).
+# We ship width 32 (about a quarter of the parameters) and keep 64 as a config. The learned spaces add 12 (linear) and 35 (Gaussian) numbers.
 
 # %%
 size_rows = [generator_footprint(name, width) for width in (32, 64) for name in ("stargan", "ganimation", "ganmut", "gganmut")]
@@ -343,8 +443,8 @@ show_table({"rows": size_rows, "paper": {}, "protocol": "exact counts", "seeds":
 #
 # **Linear GANmut**
 # 1. *Neutral* has no direction: it is the origin (Fig. 1 draws every emotion
-#    as a vector out of neutral; the authors' code learns 6 axes). The brief's
-#    "7 directions" are 6 directions and the origin.
+#    as a vector out of neutral; the authors' code learns 6 axes): the 7
+#    classes take 6 directions and the origin.
 # 2. $S_c$ targets are a permutation of the batch's labels ($c \overset{d}{=} c'$,
 #    Eq. 4), intensities $\rho \sim \mathcal{U}[\tau, 1]$; a neutral target gets $z = 0$.
 # 3. $S_r$: $\theta \sim \mathcal{U}[0, 2\pi)$, $\rho \sim \mathcal{U}[0, 1]$ (Sec. 3).
@@ -362,8 +462,14 @@ show_table({"rows": size_rows, "paper": {}, "protocol": "exact counts", "seeds":
 #
 # **GGANmut**
 # 1. "$\lambda_{cls} = 0.5$" applies to G's $\mathcal{L}^f_{cls}$; D's
-#    $\mathcal{L}^r_{cls}$ keeps StarGAN's 1 (supp. Eq. 16-17 split the two; the
-#    code does this). Supp. Eq. 17's repeated $\mathcal{L}_{cls}$ term is read as one.
+#    $\mathcal{L}^r_{cls}$ keeps the paper's $\lambda_{cls} = 1$ (supp. Eq.
+#    16-17 split the two). The authors' code differs here: its launch scripts
+#    for the Gaussian model pass `--lambda_cls=2`, which in that code weighs
+#    D's $\mathcal{L}^r_{cls}$ and G's $\mathcal{L}_{div}$ alike, while G's
+#    $\mathcal{L}^f_{cls}$ has its own weight 0.5. So our
+#    $\lambda_{div} = 2$ and $\lambda_{cls}^G = 0.5$ match it, and our D's
+#    classification weight (1) is half of its 2. Supp. Eq. 17's repeated
+#    $\mathcal{L}_{cls}$ term is read as one.
 # 2. $\mathcal{L}_{coord}$ trains D only (supp. Eq. 17 has no coordinate term for G).
 # 3. $S_c$ holds the 7 means, one per class; $\mathcal{L}_{div}$ covers the whole batch.
 # 4. $\mathcal{L}_{div}$ is a true KL (sum over classes, mean over the batch), as
@@ -383,7 +489,9 @@ show_table({"rows": size_rows, "paper": {}, "protocol": "exact counts", "seeds":
 # becomes cross-entropy with $\lambda_{cls} = 1$; $\mathcal{L}_A$ is the mask's
 # mean (its code; the paper writes an $\ell_2$ norm), $\lambda_A = 1$.
 #
-# **All**: the shipped generators are 32 wide (above); discriminators keep the
+# **All**: training runs in bf16 autocast, the paper's code in fp32 (the
+# evaluation chapter measures what this changes, where the fp32 run is
+# recorded); the shipped generators are 32 wide (above); discriminators keep the
 # paper's 64; instance norm normalises with each image's own statistics in
 # training and at test time (StarGAN never switches G to eval mode, so this is
 # what its test code does). Training batches are mirrored left-right at random

@@ -1,0 +1,144 @@
+"""Does the gap close with training? The table metrics against iterations.
+
+One long run per method (``<record>/ganmut/training_length/<name>-it<N>.json``,
+the seed-record format) is scored at several iteration counts. Two kinds of
+point must not be confused:
+
+- the shipped 10k runs (``seeds/<name>-seed0.json``) follow the paper's
+  schedule shrunk to 10k: their learning rate has decayed to 0 at the end;
+- a long run's intermediate points (e.g. 10k and 30k of a 100k run) are taken
+  mid-run, before its decay; only its last point has the decayed LR (where
+  the record's ``planned_steps`` says so).
+
+``training_length_rows`` puts both in one table, with a ``run`` column that
+says which is which; the paper's values (1M iterations, GGANmut 1.8M) go
+beside them, read from the tables' ``paper`` fields.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from gamutlib.evaluation.ganmut_records import LABELS, LENGTH_RECORD, METRICS, SEED_RECORD, metric_value, read_records
+
+METHODS = ("stargan", "ganmut", "gganmut")
+PAPER_ITERATIONS = {"stargan": 1_000_000, "ganmut": 1_000_000, "gganmut": 1_800_000}
+COLUMNS = ("method", "iterations", "run", *METRICS)
+
+
+def training_length_dir(record_dir: str | Path) -> Path:
+    return Path(record_dir) / "ganmut" / "training_length"
+
+
+def read_training_length(record_dir: str | Path) -> list[dict[str, Any]]:
+    """The long runs' records (gpu profile), by method then iterations; [] when none is recorded."""
+    records = read_records(training_length_dir(record_dir), LENGTH_RECORD)
+    for record in records:
+        it = int(LENGTH_RECORD.match(record["file"]).group("iterations"))  # type: ignore[union-attr]
+        if int(record.get("iterations", it)) != it:
+            raise ValueError(f"{record['file']} says iterations {record.get('iterations')}, its name {it}")
+        record["iterations"] = it
+    return sorted(records, key=lambda r: (r["name"], r["iterations"]))
+
+
+def _run_label(record: Mapping[str, Any]) -> str:
+    planned = record.get("planned_steps")
+    seed = record.get("seed", record.get("train_seed"))
+    seed_text = f", seed {seed}" if seed is not None else ""
+    if planned is None:
+        return f"long run (schedule not recorded{seed_text})"
+    if int(record["iterations"]) >= int(planned):
+        return f"{int(planned) // 1000}k run, end (LR decayed to 0{seed_text})"
+    return f"{int(planned) // 1000}k run, mid-run (LR not decayed{seed_text})"
+
+
+def training_length_rows(long_records: Sequence[Mapping[str, Any]], shipped: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
+    """Rows (method, iterations, run, accuracy, fed, ere_setting1, ere_setting2,
+    smoothness): the shipped 10k seed-0 records of the methods that have a long
+    run, then each long run's points in order of iterations."""
+    names = [n for n in METHODS if any(r["name"] == n for r in long_records)]
+    names += sorted({r["name"] for r in long_records} - set(names))
+    rows = []
+    for name in names:
+        for record in shipped:
+            if record["name"] == name and record.get("seed") == 0:
+                rows.append({"method": LABELS.get(name, name), "iterations": int(record["iterations"]),
+                             "run": "10k schedule, end (LR decayed to 0; the shipped seed 0)",
+                             **{m: metric_value(record, m) for m in METRICS}})
+        for record in sorted((r for r in long_records if r["name"] == name), key=lambda r: r["iterations"]):
+            rows.append({"method": LABELS.get(name, name), "iterations": int(record["iterations"]), "run": _run_label(record),
+                         **{m: metric_value(record, m) for m in METRICS}})
+    return rows
+
+
+def paper_numbers(paper: Mapping[str, Mapping[str, Any]], methods: Sequence[str] = METHODS) -> dict[str, Any]:
+    """The paper's values of each method (its Tables 1-3, at its full training) for the table's ``paper`` field."""
+    out: dict[str, Any] = {"source": "GANmut Tables 1-3 (accuracy: mean of Table 3's 7 classes; smoothness: mean of "
+                                     "Table 1's 6 classes), after the paper's full training"}
+    for name in methods:
+        values = paper.get(LABELS[name], {})
+        out[LABELS[name]] = {"iterations": PAPER_ITERATIONS[name], **{m: values.get(m) for m in METRICS}}
+    return out
+
+
+def shipped_records(record_dir: str | Path) -> list[dict[str, Any]]:
+    """Seed 0's 10k records (the shipped generators)."""
+    return [r for r in read_records(Path(record_dir) / "ganmut" / "seeds", SEED_RECORD) if r.get("seed") == 0]
+
+
+PROTOCOL = ("one run per method (seed 0, 128 px, batch 16, the shipped configs) scored by the evaluation's gpu protocol "
+            "(Tables 1-3) at each iteration count; 'run' says whether the point ends a schedule (LR decayed to 0) or is "
+            "taken mid-run; the 10k-schedule rows are the shipped seed-0 records")
+
+
+def training_length_verdicts(rows: Sequence[Mapping[str, Any]], paper: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per method and metric, the claim "with longer training our number reaches
+    the paper's": ours at the long run's first and last point, the verdict
+    (holds when the last point reaches the paper's value: >= for accuracy, <=
+    for the others; one seed, so no spread) and how much of the gap closed."""
+    from gamutlib.evaluation.claims import claim_row
+    from gamutlib.evaluation.ganmut_records import HIGHER_IS_BETTER
+
+    out = []
+    for method in dict.fromkeys(r["method"] for r in rows):
+        long = sorted((r for r in rows if r["method"] == method and not r["run"].startswith("10k schedule")),
+                      key=lambda r: r["iterations"])
+        for metric in METRICS:
+            points = [r for r in long if r.get(metric) is not None]
+            target = (paper.get(method) or {}).get(metric)
+            claim = f"{method}, {metric}: longer training reaches the paper's value"
+            if not points or target is None:
+                why = "no long-run number" if not points else "the paper gives no number"
+                out.append(claim_row(claim, "n/a" if target is None else f"{target:.3g}",
+                                     "not recorded" if not points else f"{points[-1][metric]:.3g}", "not testable here", why))
+                continue
+            first, last = points[0], points[-1]
+            higher = metric in HIGHER_IS_BETTER
+            reached = last[metric] >= target if higher else last[metric] <= target
+            sign = 1.0 if higher else -1.0  # shortfall > 0: short of the paper's value
+            short0, short1 = sign * (target - first[metric]), sign * (target - last[metric])
+            span = f"from {first['iterations'] // 1000}k to {last['iterations'] // 1000}k"
+            if short0 > 0:
+                trend = f"the shortfall went {short0:.3g} -> {short1:.3g} ({1 - short1 / short0:+.0%} of it closed)"
+            else:
+                trend = f"already at the paper's value at {first['iterations'] // 1000}k; shortfall {short0:.3g} -> {short1:.3g}"
+            why = f"one seed; {span} {trend}; last point: {last['run']}"
+            ours = f"{first[metric]:.3g} at {first['iterations'] // 1000}k -> {last[metric]:.3g} at {last['iterations'] // 1000}k"
+            out.append(claim_row(claim, f"{target:.3g}", ours, "holds" if reached else "does not hold", why))
+    return out
+
+
+def record_training_length(record_dir: str | Path, results_dir: str | Path) -> list[dict[str, Any]] | None:
+    """Collect the long runs of ``record_dir`` and write ``{results_dir}/ganmut/training_length.json``
+    (with the paper's values beside); None, and nothing written, when no long run is recorded yet."""
+    from gamutlib.evaluation.ganmut_records import paper_values
+    from gamutlib.reproduce import write_table
+
+    long = read_training_length(record_dir)
+    if not long:
+        return None
+    rows = training_length_rows(long, shipped_records(record_dir))
+    write_table(results_dir, "ganmut", "training_length", rows=rows, paper_numbers=paper_numbers(paper_values(record_dir)),
+                protocol=PROTOCOL, seeds=sorted({int(r.get("seed", 0)) for r in long}))
+    return rows
