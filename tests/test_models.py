@@ -255,7 +255,7 @@ def test_face_batches_mirror_images_and_forward_the_stream_state():
 def test_shipped_training_configs_resolve():
     from pathlib import Path
 
-    from gamutlib.training.method import build_config
+    from gamutlib.contract.method import build_config
     from gamutlib.training.config import TrainConfig, read_config_file
 
     config_classes = {"stargan": StarGANConfig, "ganimation": GANimationConfig, "ganmut": GANmutConfig, "gganmut": GGANmutConfig}

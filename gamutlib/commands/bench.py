@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from gamutlib.commands.choices import PROFILE_CHOICE
+
 
 @click.group()
 def bench() -> None:
@@ -125,7 +127,7 @@ def bench_ddp_command(speed_runs, multi, single, device, out) -> None:
 
 
 @bench.command("metrics")
-@click.option("--profile", type=click.Choice(["smoke", "cpu", "gpu"]), default="gpu", show_default=True,
+@click.option("--profile", type=PROFILE_CHOICE, default="gpu", show_default=True,
               help="The evaluation chapter's profile whose test set, grid and judge are timed.")
 @click.option("--device", default="auto", show_default=True, help="auto (CUDA if present), cpu, cuda or cuda:N.")
 @click.option("--weights-dir", type=click.Path(file_okay=False), default="weights", show_default=True)

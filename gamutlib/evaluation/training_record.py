@@ -102,7 +102,8 @@ def resume_demo(method_name: str, model: dict[str, Any], steps: int, stop_at: in
     ``stop_at`` (what SIGTERM or ``--max-minutes`` does) followed by a resume
     from the run folder. Returns both logs, the step the resumed trainer
     started from, and the largest difference between the two logs' losses."""
-    from gamutlib.training import TrainConfig, get_method, start_run
+    from gamutlib.papers import get_method
+    from gamutlib.training import TrainConfig, start_run
 
     if not 0 < stop_at < steps:
         raise ValueError(f"stop_at must lie strictly between 0 and steps={steps}; got {stop_at}")

@@ -38,8 +38,8 @@ from gamutlib.models.translation import (
     shuffled_labels,
 )
 from gamutlib.nn import AlignedConv2d, GeneratorTrunk, tile_condition
-from gamutlib.training.method import build_config
-from gamutlib.training.registry import register_method
+from gamutlib.contract.method import build_config
+from gamutlib.contract.registry import register_method
 
 
 class Generator(nn.Module):

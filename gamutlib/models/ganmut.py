@@ -67,8 +67,8 @@ from gamutlib.models.translation import (
     shuffled_labels,
 )
 from gamutlib.nn import DiscriminatorTrunk
-from gamutlib.training.method import build_config
-from gamutlib.training.registry import register_method
+from gamutlib.contract.method import build_config
+from gamutlib.contract.registry import register_method
 
 Z_DIM = 2  # the paper's 2-D space (the reference code also has a 3-D variant)
 

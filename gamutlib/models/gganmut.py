@@ -50,9 +50,10 @@ Choices where the paper leaves room:
    about lr per step, so in a run 100x shorter the modes cannot leave their
    start (sigma^2 = 1, means near the centre): p_z stays almost uniform over the
    whole square and L_div then asks G for ambiguous faces. ``space_lr_scale``
-   lets the modes learn faster than G; at 10x they spread apart but also
-   widened, and accuracy did not improve (book/results/ganmut/
-   ablation_gganmut_space_lr.json), so the shipped run keeps the paper's 1x.
+   lets the modes learn faster than G; in one early exploratory pair of runs
+   at 10x they spread apart but also widened, and accuracy did not improve
+   (17% against 21% at 1x). No script of that pair was kept, so it is not part
+   of the record; the shipped run keeps the paper's 1x.
 9. ``init_eigenvalue``: sigma^2 of every mode at the start (the paper: 1). With
    sigma^2 = 1 and means inside [-0.6, 0.6]^2, p_z is close to uniform over the
    whole square, so at the start L_div asks for ambiguous faces even at the
@@ -77,8 +78,8 @@ from gamutlib.models import stargan
 from gamutlib.models.editor import check_image, check_scalar, emotion_index, prepare_generator, run_generator
 from gamutlib.models.ganmut import Z_DIM, Discriminator
 from gamutlib.models.translation import N_EMOTIONS, NEUTRAL, TranslationMethod, grid
-from gamutlib.training.method import build_config
-from gamutlib.training.registry import register_method
+from gamutlib.contract.method import build_config
+from gamutlib.contract.registry import register_method
 
 
 class GaussianConditionSpace(nn.Module):

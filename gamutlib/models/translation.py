@@ -18,7 +18,7 @@ from torch import nn
 
 from gamutlib.constants import EMOTIONS
 from gamutlib.losses import critic_with_gp
-from gamutlib.training.method import Phase
+from gamutlib.contract.method import Phase
 
 N_EMOTIONS = len(EMOTIONS)
 NEUTRAL = EMOTIONS.index("neutral")

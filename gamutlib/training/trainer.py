@@ -44,7 +44,7 @@ from gamutlib.training.checkpoint import (
 from gamutlib.training.config import TrainConfig, channels_last_nets, enabled
 from gamutlib.training.ema import EMA
 from gamutlib.training.graphs import PhaseGraph
-from gamutlib.training.method import Method, Phase
+from gamutlib.contract.method import Method, Phase
 from gamutlib.training.run_folder import JsonlLog, new_run_folder, read_config, save_grid, write_config
 from gamutlib.training.schedules import linear_decay
 

@@ -53,7 +53,7 @@ from gamutlib.models.gganmut import GaussianConditionSpace, sample_gaussian_code
 from gamutlib.models.translation import grid, one_hot
 from gamutlib.nn import tile_condition
 from gamutlib.reproduce import show_table, write_table
-from gamutlib.training.registry import get_method
+from gamutlib.papers import get_method
 from gamutlib.viz.condition_space import EMOTION_COLORS, plot_gaussian_space, plot_linear_space
 
 if profile == "smoke":
