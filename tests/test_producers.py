@@ -38,10 +38,14 @@ def producer_problems(results: Path, repo: Path) -> list[str]:
         if producer.startswith("gamut "):
             if not command_exists(producer.split()[1:]):
                 problems.append(f"{relative}: `{producer}` is no gamut command")
+                continue
         elif not (repo / producer).is_file():
             problems.append(f"{relative}: producer {producer} does not exist")
             continue
         entry = recorded_producer(relative)
+        if entry is None and producer.startswith("gamut "):
+            problems.append(f"{relative}: `{producer}` has no entry in gamutlib.reproduce.producers saying where it writes")
+            continue
         if entry is None:  # a table that names its producer and has no entry: the producer holds its name
             if path.stem not in (repo / producer).read_text():
                 problems.append(f"{relative}: {producer} never mentions {path.stem}")
