@@ -111,6 +111,14 @@ def method_of(weights: str) -> str:
     raise ValueError(f"unknown weights name {weights!r}; known: {', '.join(weight_names())}")
 
 
+def paper_of_method(method: str) -> Paper:
+    """The paper that declares ``method``."""
+    for paper in _PAPERS.values():
+        if method in paper.methods:
+            return paper
+    raise ValueError(f"no paper declares method {method!r}; methods: {', '.join(method_names())}")
+
+
 def editable_methods() -> list[str]:
     return [m for p in _PAPERS.values() for m in p.editors]
 

@@ -11,7 +11,7 @@ from gamutlib.data.images import read_image, save_image
 from gamutlib.models.ganmut import GANmut, GANmutEditor
 from gamutlib.models.gganmut import GGANmut
 from gamutlib.weights import export_weights
-from gamutlib.widgets.source import benchmark_face
+from gamutlib.face_source import benchmark_face
 
 SIZE = 32
 TINY = dict(image_size=SIZE, g_conv_dim=8, g_repeat_num=1, d_conv_dim=8, d_repeat_num=2)

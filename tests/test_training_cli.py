@@ -109,7 +109,7 @@ def test_bench_train_code_path_on_cpu(tmp_path):
 
 
 def test_bench_parts_merge_into_one_table():
-    from gamutlib.training.bench import merge_parts
+    from gamutlib.bench.train import merge_parts
 
     def part(batch, ref, eng, **variants):
         row = {"batch": batch, "reference_img_s": ref, "engine_img_s": eng, "ratio": round(eng / ref, 2)}

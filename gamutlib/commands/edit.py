@@ -106,7 +106,7 @@ def run_edit(method: str, image: str, values: dict[str, Any], out: str, weights:
              degrees: bool = False) -> str:
     """Check the values, load the editor and the face, edit, write; returns what was written."""
     from gamutlib.papers import editor_class
-    from gamutlib.widgets.source import load_face
+    from gamutlib.face_source import load_face
 
     try:
         checked = check_inputs(editor_class(method), values, degrees)

@@ -30,7 +30,7 @@ class Producer:
 EVALUATION = "notebooks/ganmut/03_evaluation.py"
 RECORDED: tuple[Producer, ...] = (
     Producer("benchmark/render_speed.json", "gamut bench render", "gamutlib/commands/bench.py", "render_speed.json"),
-    Producer("benchmark/truth_checks.json", "notebooks/00_benchmark/01_benchmark.py", "gamutlib/faces/truth_checks.py",
+    Producer("benchmark/truth_checks.json", "notebooks/00_benchmark/01_benchmark.py", "gamutlib/evaluation/benchmark_truth.py",
              "truth_checks.json"),
     Producer("engine/ddp/*/config.json", "scripts/gpu/ddp_scaling.sh", "scripts/gpu/ddp_scaling.sh", "config.json"),
     Producer("engine/ddp_defaults/*/config.json", "scripts/gpu/ddp_defaults_check.sh",

@@ -38,7 +38,7 @@ from gamutlib.contract.controls import Control
 from gamutlib.viz.condition_space import plot_gaussian_space, plot_linear_space
 from gamutlib.viz.emotion_bars import plot_emotion_bars
 from gamutlib.viz.image_grid import plot_image_grid, png_bytes, rgba_png
-from gamutlib.widgets.source import Align, FaceSource, face_source
+from gamutlib.face_source import Align, FaceSource, face_source
 
 Source = int | str | Path | torch.Tensor | FaceSource
 

@@ -47,7 +47,7 @@ from gamutlib.constants import EMOTIONS
 from gamutlib.faces import random_faces
 from gamutlib.losses import loss_attention, loss_attention_tv, loss_div, loss_info, loss_rho, rho_hat
 from gamutlib.models import ganimation, stargan
-from gamutlib.models.footprint import generator_footprint
+from gamutlib.bench.footprint import generator_footprint
 from gamutlib.models.ganmut import Discriminator, LinearConditionSpace, sample_linear_codes
 from gamutlib.models.gganmut import GaussianConditionSpace, sample_gaussian_codes
 from gamutlib.models.translation import grid, one_hot

@@ -41,7 +41,7 @@ from gamutlib.evaluation.seeds import read_seed_logs
 from gamutlib.evaluation.training_record import loss_series, read_training_record, resume_demo, training_summary
 from gamutlib.reproduce import show_table
 from gamutlib.training.config import read_config_file
-from gamutlib.training.scaling import run_speed
+from gamutlib.bench.ddp import run_speed
 from gamutlib.viz.ddp_record import (DDP_RECORD, loss_check_rows, plot_ddp_losses, read_ddp_record, run_label,
                                      speed_rows, speed_spread)
 from gamutlib.viz.image_grid import jpeg_strip
