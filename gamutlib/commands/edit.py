@@ -164,8 +164,8 @@ def editor_command(method: str) -> click.Command:
         click.echo(run_edit(method, image, {n: values.get(n) for n in names}, out, weights, align, crop, degrees))
 
     flags = lambda controls: " ".join(f"--{c.name}" for c in controls)  # noqa: E731
-    doc = (f"Edit the expression of a face with a trained {method}: give {flags(editor_cls.controls)}, "
-           f"or {flags(editor_cls.shortcuts)} (intensity defaults to 1).")
+    doc = f"Edit the expression of a face with a trained {method}: give {flags(editor_cls.controls)}"
+    doc += f", or {flags(editor_cls.shortcuts)} (intensity defaults to 1)." if editor_cls.shortcuts else "."
     command = _with_common(command)
     for control in reversed((*editor_cls.controls, *editor_cls.shortcuts)):
         command = control_option(control)(command)

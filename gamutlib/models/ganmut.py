@@ -62,6 +62,7 @@ from gamutlib.models import stargan
 from gamutlib.models.editor import SpaceEditor, check_scalar, emotion_index
 from gamutlib.models.translation import (
     N_EMOTIONS,
+    TranslationConfig,
     TranslationMethod,
     NEUTRAL,
     grid,
@@ -175,26 +176,16 @@ class Discriminator(nn.Module):
 
 
 @dataclass
-class GANmutConfig:
+class GANmutConfig(TranslationConfig):
     """The paper's hyperparameters (Sec. 5; supp. Sec. 3); widths as StarGANConfig."""
 
-    image_size: int = 128
-    g_conv_dim: int = 32
-    g_repeat_num: int = 6
-    d_conv_dim: int = 64
-    d_repeat_num: int = 6
     lambda_cls: float = 1.0
     lambda_rec: float = 10.0
-    lambda_gp: float = 10.0
     lambda_info: float = 1.0
     lambda_rho: float = 4.0
     tau: float = 0.2
     code_noise: float = 0.1
     n_c: int = 9
-    lr: float = 1e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    n_critic: int = 5
-    batch_size: int = 16
 
 
 @register_method("ganmut")

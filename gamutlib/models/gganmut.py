@@ -78,7 +78,7 @@ from gamutlib.losses import loss_cls, loss_d_adv, loss_div, loss_g_adv, loss_inf
 from gamutlib.models import stargan
 from gamutlib.models.editor import SpaceEditor, check_scalar, emotion_index
 from gamutlib.models.ganmut import Z_DIM, Discriminator
-from gamutlib.models.translation import N_EMOTIONS, NEUTRAL, TranslationMethod, grid
+from gamutlib.models.translation import N_EMOTIONS, NEUTRAL, TranslationConfig, TranslationMethod, grid
 
 
 class GaussianConditionSpace(nn.Module):
@@ -154,18 +154,12 @@ def sample_gaussian_codes(space: GaussianConditionSpace, n: int, n_c: int, devic
 
 
 @dataclass
-class GGANmutConfig:
+class GGANmutConfig(TranslationConfig):
     """The paper's GGANmut hyperparameters (Sec. 5; supp. Sec. 2-3)."""
 
-    image_size: int = 128
-    g_conv_dim: int = 32
-    g_repeat_num: int = 6
-    d_conv_dim: int = 64
-    d_repeat_num: int = 6
     lambda_cls_d: float = 1.0
     lambda_cls_g: float = 0.5
     lambda_rec: float = 10.0
-    lambda_gp: float = 10.0
     lambda_coord: float = 1.0
     lambda_div: float = 2.0
     #: The space's learning rate as a multiple of lr (choice 8; the paper: 1, the space is part of G).
@@ -173,10 +167,6 @@ class GGANmutConfig:
     #: sigma^2 of every mode at the start (choice 9; the paper: 1).
     init_eigenvalue: float = 1.0
     n_c: int = 7
-    lr: float = 1e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    n_critic: int = 5
-    batch_size: int = 16
 
 
 @register_method("gganmut")
