@@ -6,7 +6,7 @@ both networks and changes only the condition and D's extra head.
 
 Widths: the paper uses conv_dim 64 (8.4 M parameters, 16.8 MB in fp16); the
 shipped default is conv_dim 32 (2.1 M, 4.2 MB, ~50 ms per 128 px face on
-2 CPU cores), see DESIGN.md "Sizes". ``StarGANConfig(conv_dim=64)`` is the paper.
+2 CPU cores), see the README's "Sizes". ``StarGANConfig(g_conv_dim=64)`` is the paper.
 """
 
 from __future__ import annotations

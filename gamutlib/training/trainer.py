@@ -1,6 +1,6 @@
 """The one training loop of gamut.
 
-A method (gamutlib/training/method.py) supplies networks, optimizer settings,
+A method (gamutlib/contract/method.py) supplies networks, optimizer settings,
 loss phases and data; the Trainer owns everything else: optimizers and LR
 schedules, bf16 autocast, channels_last, fused Adam, CUDA graphs and
 torch.compile where they work, EMA, checkpoints with exact resume, JSONL logs,

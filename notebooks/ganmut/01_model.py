@@ -318,8 +318,8 @@ print("\n".join(rows))
 # The paper trains StarGAN's width, 64 channels after the first conv. At that
 # width every generator of the series is about 8.4 M parameters, 16.9 MB in
 # fp16: over the 15 MB a shipped file may weigh here, and too slow to follow
-# a slider on a laptop CPU (DESIGN.md measures ~160 ms per 128 px face on 2
-# cores). We ship width 32 (about a quarter of the parameters) and keep 64 as
+# a slider on a laptop CPU (~160 ms per 128 px face on 2 cores, the README's
+# "Sizes"). We ship width 32 (about a quarter of the parameters) and keep 64 as
 # a config. The learned spaces add 12 (linear) and 35 (Gaussian) numbers.
 
 # %%

@@ -72,7 +72,7 @@ print((CONFIGS / "ganmut.toml").read_text())
 # Shared hyperparameters are the paper's. What differs: the data (the
 # rendered benchmark for AffectNet), the generator width (32, not 64: the
 # paper width would not fit the 15 MB file limit nor run a live slider on a
-# laptop; see the design notes), and above all the number of iterations: the
+# laptop; see the model chapter and the README's "Sizes"), and above all the number of iterations: the
 # paper trains 1M (GGANmut 1.8M) at 128 px; ours trains every generator 10k
 # iterations (about 2.3 minutes on one H100), three seeds each, four runs at a
 # time on a 4-GPU machine (`scripts/gpu/train_seeds.sh`, which also scores each
