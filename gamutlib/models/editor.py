@@ -8,7 +8,6 @@ declared controls, and a bad one raises one ValueError that names it.
 
 from __future__ import annotations
 
-import math
 import weakref
 from collections.abc import Mapping
 from typing import Any
@@ -44,16 +43,9 @@ def check_image(x: Any, size: int) -> torch.Tensor:
 
 
 def check_scalar(name: str, value: Any, lo: float, hi: float, unit: str = "") -> float:
-    """A finite float in [lo, hi], else a ValueError naming ``name`` and the value."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in [{lo:g}, {hi:g}]{unit}; got {value!r}") from None
-    if math.isnan(v) or math.isinf(v):
-        raise ValueError(f"{name} must be a finite number in [{lo:g}, {hi:g}]{unit}; got {v}")
-    if not lo <= v <= hi:
-        raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}]{unit}; got {v:g}")
-    return v
+    """A finite float in [lo, hi], else a ValueError naming ``name`` and the value
+    (a one-off control: the same check and message as a declared ``Control``)."""
+    return Control(name, "", lo, hi, unit=unit.strip()).check(value)  # type: ignore[return-value]
 
 
 def emotion_index(emotion: str | int) -> int:
