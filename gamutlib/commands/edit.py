@@ -20,11 +20,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from gamutlib.contract.controls import Control
+if TYPE_CHECKING:  # the contract package imports torch; `gamut --help` must stay instant
+    from gamutlib.contract.controls import Control
 
 
 def load_editor(method: str, weights: str | None) -> Any:
