@@ -1,4 +1,4 @@
-"""Names shared by every part of gamut (the contracts of DESIGN.md)."""
+"""Names shared by every part of gamut (the contracts in the README's "Architecture")."""
 
 # The 17 OpenFace intensity AUs, in OpenFace's column order.
 AU_IDS = (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 45)

@@ -124,7 +124,7 @@ def export_weights(
     if len(data) > MAX_BYTES:
         raise ValueError(
             f"{name}.safetensors would be {len(data) / 1e6:.1f} MB, over the {MAX_BYTES / 1e6:.0f} MB "
-            "limit for shipped weights; ship a narrower network (see DESIGN.md 'Sizes') or export fewer networks"
+            "limit for shipped weights; ship a narrower network (see the README's 'Sizes') or export fewer networks"
         )
     path = Path(root) / f"{name}.safetensors"
     atomic_write_bytes(path, data)

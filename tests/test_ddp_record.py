@@ -5,7 +5,7 @@ import json
 import pytest
 from matplotlib.figure import Figure
 
-from gamutlib.training.scaling import summarise
+from gamutlib.bench.ddp import summarise
 from gamutlib.viz.ddp_record import (
     DDP_RECORD,
     images_seen,

@@ -11,7 +11,7 @@ from gamutlib.data.images import read_image, save_image
 from gamutlib.models.ganmut import GANmut, GANmutEditor
 from gamutlib.models.gganmut import GGANmut
 from gamutlib.weights import export_weights
-from gamutlib.widgets.source import benchmark_face
+from gamutlib.face_source import benchmark_face
 
 SIZE = 32
 TINY = dict(image_size=SIZE, g_conv_dim=8, g_repeat_num=1, d_conv_dim=8, d_repeat_num=2)
@@ -66,6 +66,43 @@ def test_degrees_and_gganmut(weights, crop, tmp_path):
     result = edit("gganmut", crop, "--x", 0.4, "--y", -0.5, "--out", b, "--weights", weights / "gganmut.safetensors")
     assert result.exit_code == 0, result.output
     assert Image.open(a).size == Image.open(b).size == (SIZE, SIZE)
+
+
+def test_named_emotion_and_intensity_edit_as_their_theta_and_rho(weights, crop, tmp_path):
+    named, polar = tmp_path / "named.png", tmp_path / "polar.png"
+    w = ["--weights", weights / "ganmut.safetensors", "--crop"]
+    result = edit("ganmut", crop, "--emotion", "happy", "--intensity", 0.8, "--out", named, *w)
+    assert result.exit_code == 0, result.output
+    editor = GANmutEditor.from_weights("ganmut", root=str(weights))
+    theta = editor.theta_of("happy") % (2 * np.pi)
+    assert edit("ganmut", crop, "--theta", theta, "--rho", 0.8, "--out", polar, *w).exit_code == 0
+    assert np.array_equal(np.asarray(Image.open(named)), np.asarray(Image.open(polar)))
+    full = tmp_path / "full.png"  # --intensity defaults to 1
+    assert edit("ganmut", crop, "--emotion", "sad", "--out", full, *w).exit_code == 0
+    result = edit("gganmut", crop, "--emotion", "angry", "--intensity", 0.5, "--out", tmp_path / "g.png",
+                  "--weights", weights / "gganmut.safetensors")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    "code, fragments",
+    [
+        (["--emotion", "happy", "--theta", 1.0], ["give either --theta --rho or --emotion --intensity"]),
+        (["--intensity", 0.5], ["--intensity needs --emotion"]),
+        (["--emotion", "happy", "--intensity", "nan"], ["intensity must be a finite number in [0, 1]"]),
+        (["--emotion", "happy", "--intensity", 1.5], ["intensity must lie in [0, 1]"]),
+        (["--theta", 1.0], ["missing --rho"]),
+    ],
+)
+def test_bad_named_codes(weights, crop, tmp_path, code, fragments):
+    one_line_error(edit("ganmut", crop, *code, "--out", tmp_path / "o.png", "--weights", weights / "ganmut.safetensors"),
+                   *fragments)
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_an_unknown_emotion_is_refused_with_the_choices(weights, crop, tmp_path):
+    result = edit("ganmut", crop, "--emotion", "smug", "--out", tmp_path / "o.png")
+    assert result.exit_code == 2 and "'smug' is not one of" in result.output and "'happy'" in result.output
 
 
 @pytest.mark.parametrize(

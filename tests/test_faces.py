@@ -14,7 +14,7 @@ from gamutlib.faces import confusion_matrix, random_faces, render, sample_identi
 from gamutlib.faces import geometry as geo
 from gamutlib.faces.raster import Fields
 from gamutlib.faces.styles import Painter
-from gamutlib.faces.truth_checks import au_locality, au_region
+from gamutlib.evaluation.benchmark_truth import au_locality, au_region
 
 
 def test_same_seed_same_faces_other_seed_differs():
@@ -188,7 +188,7 @@ def test_render_command_writes_the_grids(tmp_path):
 def test_bench_render_keeps_other_device_rows(tmp_path):
     out = tmp_path / "speed.json"
     out.write_text(json.dumps({"rows": [{"device": "cuda", "size": 128, "faces_per_s": 1.0}], "protocol": "x"}))
-    from gamutlib.faces.speed import bench_render
+    from gamutlib.bench.render import bench_render
 
     bench_render((32,), "cpu", batch=2, out=out, min_seconds=0.0)
     rows = json.loads(out.read_text())["rows"]

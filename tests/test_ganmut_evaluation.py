@@ -52,7 +52,7 @@ def linear_model(G: nn.Module) -> ev.Conditioned:
     with torch.no_grad():
         angles = torch.arange(6) * (2 * math.pi / 6) + 0.1
         space.raw_directions.copy_(torch.stack([angles.cos(), angles.sin()], 1))
-    return ev.Conditioned("ganmut", "ganmut", G, space, SIZE, "test")
+    return ev.conditioned("ganmut", "ganmut", G, space, SIZE, "test")
 
 
 def faces(n: int = 4, seed: int = 0) -> torch.Tensor:
@@ -62,12 +62,12 @@ def faces(n: int = 4, seed: int = 0) -> torch.Tensor:
 def test_codes_per_kind_have_the_documented_shapes():
     sizes = ev.sizes_for("smoke")
     lin = linear_model(FillG())
-    cat = ev.Conditioned("stargan", "stargan", FillG(), None, SIZE, "test")
-    gau = ev.Conditioned("gganmut", "gganmut", FillG(), GaussianConditionSpace(), SIZE, "test")
+    cat = ev.conditioned("stargan", "stargan", FillG(), None, SIZE, "test")
+    gau = ev.conditioned("gganmut", "gganmut", FillG(), GaussianConditionSpace(), SIZE, "test")
     assert lin.class_codes()[NEUTRAL].abs().max() == 0  # neutral is the origin
     assert torch.allclose(lin.class_codes().norm(dim=1)[1:], torch.ones(6))
     assert torch.equal(cat.class_codes(), torch.eye(7))
-    assert lin.path_codes([1, 2]).shape == (2, 11, 2) and cat.path_codes([1]).shape == (1, 11, 7)
+    assert ev.path_codes(lin, [1, 2]).shape == (2, 11, 2) and ev.path_codes(cat, [1]).shape == (1, 11, 7)
     assert lin.search_grid(sizes).shape == (1 + 4 * 2, 2)
     assert gau.search_grid(sizes).shape == (9, 2)
     assert lin.search_grid(ev.sizes_for("gpu")).shape == (1 + 21 * 20, 2)  # the paper's 0.05 radii x 2 pi / 21
@@ -79,13 +79,13 @@ def test_codes_per_kind_have_the_documented_shapes():
     with pytest.raises(ValueError, match="profile"):
         ev.sizes_for("huge")
     with pytest.raises(ValueError, match="method"):
-        ev.Conditioned("x", "pix2pix", FillG(), None, SIZE, "test")
+        ev.conditioned("x", "pix2pix", FillG(), None, SIZE, "test")
 
 
 @pytest.mark.parametrize("method", ["ganmut", "stargan"])
 def test_smoothness_of_an_even_ramp_is_one_tenth(method):
     """The judged score rises by the same amount at each of the 10 steps: s = 1/10."""
-    model = linear_model(FillG()) if method == "ganmut" else ev.Conditioned("stargan", "stargan", FillG(), None, SIZE, "t")
+    model = linear_model(FillG()) if method == "ganmut" else ev.conditioned("stargan", "stargan", FillG(), None, SIZE, "t")
     row = ev.smoothness_row(model, ramp_judge, faces(3), classes=(1, 4))
     assert row["happy"] == pytest.approx(0.1, abs=1e-4) and row["fearful"] == pytest.approx(0.1, abs=1e-4)
     assert row["undefined"] == 0 and row["n_faces"] == 3
@@ -99,7 +99,7 @@ def test_interpolation_strip_follows_the_ramp():
 
 def test_ere_is_zero_when_the_grid_reproduces_the_target_and_matches_the_metric():
     same = faces(1).expand(16, -1, -1, -1).clone()  # every face of the batch is the target face
-    model = ev.Conditioned("stargan", "stargan", IdentityG(), None, SIZE, "t")
+    model = ev.conditioned("stargan", "stargan", IdentityG(), None, SIZE, "t")
     out = ev.ere_both_settings(model, pixel_judge, same, torch.eye(7))
     assert out["ere_setting1"] < 1e-10 and out["ere_setting2"] < 1e-10
     # different faces: the same maths as the metric module, for both settings
@@ -122,16 +122,16 @@ def test_accuracy_is_100_when_the_judge_reads_the_class_the_code_asks_for():
         k = ((images.mean((1, 2, 3)) + 1) * 3).round().long()
         return torch.nn.functional.one_hot(k, 7).float()
 
-    row = ev.accuracy_row(ev.Conditioned("stargan", "stargan", ClassG(), None, SIZE, "t"), class_judge, faces(2))
+    row = ev.accuracy_row(ev.conditioned("stargan", "stargan", ClassG(), None, SIZE, "t"), class_judge, faces(2))
     assert all(row[name] == 100.0 for name in EMOTIONS) and row["mean"] == 100.0
-    wrong = ev.accuracy_row(ev.Conditioned("stargan", "stargan", FillG(), None, SIZE, "t"), class_judge, faces(2))
+    wrong = ev.accuracy_row(ev.conditioned("stargan", "stargan", FillG(), None, SIZE, "t"), class_judge, faces(2))
     assert wrong["mean"] < 100.0
 
 
 def test_fed_of_an_identity_generator_is_zero_and_tsne_places_every_point():
     features = lambda x: x[:, :, ::8, ::8].flatten(1)  # noqa: E731  (48 features)
     x = faces(64, seed=1)
-    model = ev.Conditioned("stargan", "stargan", IdentityG(), None, SIZE, "t")
+    model = ev.conditioned("stargan", "stargan", IdentityG(), None, SIZE, "t")
     out = ev.fed_generated(model, features, x, torch.randint(0, 7, (64,)))
     assert abs(out["fed"]) < 1e-6
     flat = ev.fed_generated(linear_model(FillG()), features, x, torch.zeros(64, dtype=torch.long))
@@ -149,7 +149,7 @@ def test_direction_similarity_is_perfect_against_the_space_itself():
     real = ev.direction_similarity(model, emotion_prototypes())
     assert -1 <= real["spearman"] <= 1
     with pytest.raises(ValueError, match="one-hot"):
-        ev.direction_similarity(ev.Conditioned("stargan", "stargan", FillG(), None, SIZE, "t"), emotion_prototypes())
+        ev.direction_similarity(ev.conditioned("stargan", "stargan", FillG(), None, SIZE, "t"), emotion_prototypes())
 
 
 def test_rho_tracks_the_measured_intensity_of_a_proportional_au_judge():
@@ -183,7 +183,7 @@ def test_compound_fit_recovers_a_known_mixture():
 
 
 def test_shipped_files_round_trip_and_missing_files_fail_clearly(tmp_path):
-    from gamutlib.training.registry import get_method
+    from gamutlib.papers import get_method
     from gamutlib.weights import export_weights
 
     method = get_method("ganmut", {"image_size": SIZE, "g_conv_dim": 8, "g_repeat_num": 1, "d_conv_dim": 8, "d_repeat_num": 4})
@@ -198,7 +198,7 @@ def test_shipped_files_round_trip_and_missing_files_fail_clearly(tmp_path):
     with pytest.raises(FileNotFoundError, match="gamut train"):
         ev.load_or_fallback("gganmut", root=tmp_path, allow_fallback=False)
     with pytest.raises(ValueError, match="polar space"):
-        ev.wheel_edits(ev.Conditioned("stargan", "stargan", FillG(), None, SIZE, "t"), x[0], torch.zeros(2), torch.ones(2))
+        ev.wheel_edits(ev.conditioned("stargan", "stargan", FillG(), None, SIZE, "t"), x[0], torch.zeros(2), torch.ones(2))
 
 
 def test_training_record_reads_logs_configs_and_sample_steps(tmp_path):

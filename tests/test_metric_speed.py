@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from gamutlib.cli import main
 from gamutlib.evaluation import ganmut as ev
-from gamutlib.evaluation.metric_speed import TARGET_S
+from gamutlib.bench.metrics import TARGET_S
 from gamutlib.judges import judge_path
 
 pytestmark = pytest.mark.skipif(not judge_path("emotion").exists(), reason="the shipped emotion judge is absent")

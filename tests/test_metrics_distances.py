@@ -7,7 +7,6 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from gamutlib.metrics import (
-    compute_metric,
     fed,
     frechet_distance,
     frechet_distance_of_features,
@@ -20,6 +19,7 @@ from gamutlib.metrics import (
     reconstruction_quality,
     ssim,
 )
+from gamutlib.metrics.frechet import fed_real_halves
 from gamutlib.metrics.ssim import ms_ssim_scales
 
 
@@ -61,11 +61,11 @@ def test_fed_protocol_uses_the_feature_function():
     real = torch.rand(64, 3, 8, 8, generator=g) * 2 - 1
     fake = real.clone()
     features = lambda x: x.mean((2, 3))  # noqa: E731  (per-channel brightness as "features")
-    assert compute_metric("fed_test", features=features, real=real, fake=fake)["fed"] == pytest.approx(0, abs=1e-8)
+    assert fed(features, real, fake)["fed"] == pytest.approx(0, abs=1e-8)
     shifted = (fake + 0.5).clamp(-1, 1)
     out = fed(features, real, shifted, batch_size=10)
     assert out["fed"] > 0.1 and out["n_real"] == 64
-    halves = compute_metric("fed_real_halves", features=features, real=real)
+    halves = fed_real_halves(features, real, seed=0)
     assert 0 < halves["fed"] < out["fed"]
 
 

@@ -9,14 +9,16 @@ from scipy.stats import pearsonr
 from sklearn.metrics import roc_auc_score
 
 from gamutlib.constants import AU_NAMES
+from gamutlib.metrics.au_error import au_mse_pcc_judged, au_mse_pcc_truth
+from gamutlib.metrics.inference_time import inference_time
 from gamutlib.metrics import (
     acd,
     au_mse_pcc,
     best_threshold,
-    compute_metric,
+    ed,
     expression_distance,
-    get_metric,
-    list_metrics,
+    identity_verification,
+    landmark_nme,
     nme_per_face,
     verification_accuracy,
     verification_roc,
@@ -59,11 +61,11 @@ def test_au_protocols_judge_images():
 
     target = _aus(12, 3)
     generated = render((target + 0.5).clamp(0, 5))
-    judged = compute_metric("au_mse_pcc_judged", au_judge=au_judge, generated=generated, target_images=render(target))
-    truth = compute_metric("au_mse_pcc_truth", au_judge=au_judge, generated=generated, target_aus=target)
+    judged = au_mse_pcc_judged(au_judge, generated, render(target))
+    truth = au_mse_pcc_truth(au_judge, generated, target)
     assert judged["mse_avg"] == pytest.approx(truth["mse_avg"], rel=1e-5)
     assert 0 < truth["mse_avg"] <= 0.25 + 1e-6
-    ed_value = compute_metric("ed", au_judge=au_judge, generated=generated, target_aus=target)["ed"]
+    ed_value = ed(au_judge, generated, target)["ed"]
     assert ed_value == pytest.approx(float(expression_distance(au_judge(generated), target).mean()), rel=1e-6)
 
 
@@ -90,10 +92,10 @@ def test_acd_and_identity_verification():
     assert acd(_embedder, source, source)["acd"] == pytest.approx(0.0, abs=1e-6)
     other = source.flip(0)
     expected = (_embedder(source) - _embedder(other)).norm(dim=1).mean()
-    assert compute_metric("acd", embed=_embedder, source=source, generated=other)["acd"] == pytest.approx(float(expected), rel=1e-5)
-    same = compute_metric("identity_verification", embed=_embedder, source=source, generated=source, threshold=0.99)
+    assert acd(_embedder, source, other)["acd"] == pytest.approx(float(expected), rel=1e-5)
+    same = identity_verification(_embedder, source, source, threshold=0.99)
     assert same["accuracy"] == 100.0
-    never = compute_metric("identity_verification", embed=_embedder, source=source, generated=source, threshold=1.5)
+    never = identity_verification(_embedder, source, source, threshold=1.5)
     assert never["accuracy"] == 0.0
 
 
@@ -120,24 +122,15 @@ def test_landmark_nme():
     target[:, 45] = torch.tensor([44.0, 30.0])  # inter-ocular distance 24 px
     shifted = target + torch.tensor([3.0, 4.0])  # every point 5 px off
     assert nme_per_face(shifted, target).tolist() == pytest.approx([5 / 24] * 3)
-    out = compute_metric("landmark_nme_interocular", predicted=target.clone(), target=target)
+    out = landmark_nme(target.clone(), target)
     assert out["nme"] == 0.0 and out["under_10pct"] == 100.0
     with pytest.raises(ValueError, match=r"\(N, 68, 2\)"):
         nme_per_face(torch.zeros(3, 5, 2), torch.zeros(3, 5, 2))
 
 
 def test_inference_time_measures_the_call():
-    out = compute_metric("inference_time", fn=lambda x: time.sleep(0.01), inputs=(torch.zeros(4, 3, 8, 8),), repeats=3, warmup=1)
+    out = inference_time(lambda x: time.sleep(0.01), (torch.zeros(4, 3, 8, 8),), repeats=3, warmup=1)
     assert out["median_s"] >= 0.009 and out["per_image_s"] == pytest.approx(out["median_s"] / 4)
     assert out["device"] == "cpu"
 
 
-def test_registry_names_every_table():
-    names = set(list_metrics())
-    for needed in ("fed_test", "fed_real_halves", "ere_setting1", "ere_setting2", "smoothness_rho11", "accuracy_generated",
-                   "au_mse_pcc_judged", "au_mse_pcc_truth", "ed", "acd", "identity_verification", "is_emotion_judge",
-                   "reconstruction_l1_psnr_ssim", "modality_mse_ssim", "landmark_nme_interocular", "inference_time"):
-        assert needed in names
-    assert get_metric("ere_setting2").protocol == {"top_k": 2, "batch_faces": 16}
-    with pytest.raises(KeyError, match="unknown metric protocol 'fid50k'"):
-        get_metric("fid50k")

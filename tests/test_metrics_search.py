@@ -12,10 +12,11 @@ import math
 import pytest
 import torch
 
+from gamutlib.metrics.accuracy import accuracy_real_truth
 from gamutlib.metrics import (
     accuracy_generated,
+    accuracy_real,
     categorical_codes,
-    compute_metric,
     emotion_reconstruction_error,
     ere_targets,
     interpolation_path,
@@ -112,17 +113,12 @@ def test_ere_is_zero_when_a_code_reproduces_every_target():
     def G_table(x, z):  # code k -> target k, whatever the face
         return encode(table[z.argmax(1)])
     codes = torch.eye(len(table))
-    out = compute_metric("ere_setting1", G=G_table, judge=judge, images=faces, codes=codes)
-    assert out["metric"] == "ere_setting1" and out["top_k"] == 3
+    out = emotion_reconstruction_error(G_table, judge, faces, codes, top_k=3, batch_faces=16)  # Setting 1
+    assert out["top_k"] == 3
     assert out["ere"] == pytest.approx(0.0, abs=1e-10)
     # A generator that can only make neutral faces cannot.
     neutral = lambda x, z: encode(torch.eye(7)[[0] * len(x)])  # noqa: E731
-    assert compute_metric("ere_setting1", G=neutral, judge=judge, images=faces, codes=codes)["ere"] > 0.01
-
-
-def test_ere_protocol_settings_are_fixed():
-    with pytest.raises(TypeError, match="fixes"):
-        compute_metric("ere_setting2", G=G_mix, judge=judge, images=random_faces(4, 0), codes=torch.eye(2), top_k=3)
+    assert emotion_reconstruction_error(neutral, judge, faces, codes, top_k=3, batch_faces=16)["ere"] > 0.01
 
 
 def test_smoothness_score_of_known_series():
@@ -144,7 +140,7 @@ def test_smoothness_of_a_linear_and_a_sudden_generator():
     classes = [1, 3, 6]
     linear = lambda x, z: encode(z)  # noqa: E731  (softmax follows the code linearly)
     sudden = lambda x, z: encode(torch.eye(7)[z.argmax(1)])  # noqa: E731  (switches at rho = 0.5)
-    out_linear = compute_metric("smoothness_rho11", G=linear, judge=judge, images=faces, path_codes=_paths(classes), classes=classes)
+    out_linear = smoothness(linear, judge, faces, _paths(classes), classes, steps=11)
     out_sudden = smoothness(sudden, judge, faces, _paths(classes), classes, chunk_size=5)
     assert out_linear["smoothness"] == pytest.approx(0.1, abs=1e-4)
     assert set(out_linear["per_class"]) == {"happy", "surprised", "angry"}
@@ -158,7 +154,7 @@ def test_smoothness_protocol_needs_eleven_steps():
     eye = torch.eye(7)
     short = interpolation_path(eye[0], eye[1], steps=5)[None]
     with pytest.raises(ValueError, match="11 codes"):
-        compute_metric("smoothness_rho11", G=lambda x, z: encode(z), judge=judge, images=random_faces(2, 0), path_codes=short, classes=[1])
+        smoothness(lambda x, z: encode(z), judge, random_faces(2, 0), short, [1], steps=11)
 
 
 def test_accuracy_of_generated_faces():
@@ -166,7 +162,7 @@ def test_accuracy_of_generated_faces():
     faithful = lambda x, z: encode(0.7 * z + 0.3 / 7)  # noqa: E731
     always_happy = lambda x, z: encode(torch.eye(7)[[1] * len(x)])  # noqa: E731
     good = accuracy_generated(faithful, judge, faces, torch.eye(7))
-    bad = compute_metric("accuracy_generated", G=always_happy, judge=judge, images=faces, class_codes=torch.eye(7))
+    bad = accuracy_generated(always_happy, judge, faces, torch.eye(7))
     assert good["accuracy"] == pytest.approx(100.0)
     assert bad["per_class"]["happy"] == 100.0 and bad["per_class"]["sad"] == 0.0
     assert bad["accuracy"] == pytest.approx(100.0 / 7)
@@ -176,7 +172,7 @@ def test_accuracy_of_real_faces_against_labels_and_truth():
     p = torch.softmax(3 * torch.randn(50, 7, generator=torch.Generator().manual_seed(9)), 1)
     faces = encode(p)
     labels = p.argmax(1)
-    assert compute_metric("accuracy_real_labels", judge=judge, images=faces, labels=labels)["accuracy"] == 100.0
+    assert accuracy_real(judge, faces, labels)["accuracy"] == 100.0
     wrong = (labels + 1) % 7
-    assert compute_metric("accuracy_real_labels", judge=judge, images=faces, labels=wrong)["accuracy"] == 0.0
-    assert compute_metric("accuracy_real_truth", judge=judge, images=faces, emotion=p)["accuracy"] == 100.0
+    assert accuracy_real(judge, faces, wrong)["accuracy"] == 0.0
+    assert accuracy_real_truth(judge, faces, p)["accuracy"] == 100.0

@@ -82,7 +82,7 @@ def test_bad_inputs_are_named():
 
 @pytest.mark.parametrize(
     "conv_dim, blocks, lo, hi",
-    [(32, 6, 2.0e6, 2.2e6), (64, 6, 8.3e6, 8.5e6)],  # DESIGN.md "Sizes": 2.1 M and 8.4 M
+    [(32, 6, 2.0e6, 2.2e6), (64, 6, 8.3e6, 8.5e6)],  # README "Sizes": 2.1 M and 8.4 M
 )
 def test_generator_sizes_match_the_design_table(conv_dim, blocks, lo, hi):
     assert lo < n_params(stargan.Generator(conv_dim, 7, blocks)) < hi
@@ -255,7 +255,7 @@ def test_face_batches_mirror_images_and_forward_the_stream_state():
 def test_shipped_training_configs_resolve():
     from pathlib import Path
 
-    from gamutlib.training.method import build_config
+    from gamutlib.contract.method import build_config
     from gamutlib.training.config import TrainConfig, read_config_file
 
     config_classes = {"stargan": StarGANConfig, "ganimation": GANimationConfig, "ganmut": GANmutConfig, "gganmut": GGANmutConfig}

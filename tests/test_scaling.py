@@ -1,4 +1,4 @@
-"""`gamut bench ddp` and gamutlib.training.scaling on synthetic run folders (no training, no GPU)."""
+"""`gamut bench ddp` and gamutlib.bench.ddp on synthetic run folders (no training, no GPU)."""
 
 import json
 
@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from gamutlib.cli import main
-from gamutlib.training.scaling import compare_losses, read_log, run_speed, summarise
+from gamutlib.bench.ddp import compare_losses, read_log, run_speed, summarise
 
 
 def write_run(root, name, world, batch, rates, losses=None, every=50):

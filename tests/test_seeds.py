@@ -40,8 +40,8 @@ def test_bad_records_are_refused(tmp_path):
         write_seed_record(tmp_path, "stargan", -1, "gpu", rows(1.0, 1.0), "w")
     with pytest.raises(ValueError, match="name"):
         write_seed_record(tmp_path, "../evil", 0, "gpu", rows(1.0, 1.0), "w")
-    with pytest.raises(ValueError, match="table3"):
-        write_seed_record(tmp_path, "stargan", 0, "gpu", {"table2": rows(1.0, 1.0)["table2"]}, "w")
+    with pytest.raises(ValueError, match="no table scored"):
+        write_seed_record(tmp_path, "stargan", 0, "gpu", {"table1": None, "table2": None}, "w")
     assert not (tmp_path / "ganmut" / "seeds").exists() or not list((tmp_path / "ganmut" / "seeds").iterdir())
 
 

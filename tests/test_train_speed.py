@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from gamutlib.training.bench import VARIANT_LABELS, VARIANTS, merge_parts  # noqa: E402
+from gamutlib.bench.train import VARIANT_LABELS, VARIANTS, merge_parts  # noqa: E402
 from gamutlib.viz.train_speed import ablation_rows, plot_ablation, read_train_speed, speed_table  # noqa: E402
 
 

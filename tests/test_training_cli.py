@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from gamutlib.cli import main
-from gamutlib.training.registry import register_method
+from gamutlib.contract.registry import register_method
 from test_training_tinygan import TinyGAN
 
 register_method("tiny_cli")(type("TinyCli", (TinyGAN,), {"name": "tiny_cli"}))
@@ -51,8 +51,15 @@ def test_train_resume_and_export(tmp_path, monkeypatch):
     assert "tiny_cli_g" in json.loads((tmp_path / "weights" / "registry.json").read_text())
 
 
+def test_an_unknown_method_is_a_usage_error_listing_the_registered_ones(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["train", "no_such_method", "--dry-run"])
+    assert result.exit_code == 2  # click's usage error: the choices come from the paper registry
+    assert "'no_such_method' is not one of" in result.output
+    assert "'stargan'" in result.output and "'judge_emotion'" in result.output and "'tiny_cli'" in result.output
+
+
 @pytest.mark.parametrize("args, message", [
-    (["train", "no_such_method", "--dry-run"], "unknown method 'no_such_method'"),
     (["train", "tiny_cli", "--config", "missing.toml"], "no config file at missing.toml"),
 ])
 def test_errors_are_one_clear_line(args, message, tmp_path, monkeypatch):
@@ -102,7 +109,7 @@ def test_bench_train_code_path_on_cpu(tmp_path):
 
 
 def test_bench_parts_merge_into_one_table():
-    from gamutlib.training.bench import merge_parts
+    from gamutlib.bench.train import merge_parts
 
     def part(batch, ref, eng, **variants):
         row = {"batch": batch, "reference_img_s": ref, "engine_img_s": eng, "ratio": round(eng / ref, 2)}

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from gamutlib.losses.gradient_penalty import wgan_gp
-from gamutlib.training.method import Phase
+from gamutlib.contract.method import Phase
 
 
 class SeededStream:
@@ -117,7 +117,8 @@ class TinyGAN:
 def test_registry_finds_a_registered_method_and_names_unknown_ones():
     import pytest
 
-    from gamutlib.training.registry import available_methods, get_method, register_method
+    from gamutlib.contract.registry import register_method
+    from gamutlib.papers import available_methods, get_method
 
     register_method("tiny_registry_test")(TinyGAN)
     method = get_method("tiny_registry_test", {"width": 2})

@@ -16,7 +16,7 @@ from gamutlib.models.ganmut import GANmut, GANmutEditor
 from gamutlib.models.gganmut import GGANmut, GGANmutEditor
 from gamutlib.viz.image_grid import jpeg_strip, png_bytes
 from gamutlib.widgets import GANmutExplorer, GGANmutExplorer, explorer_for
-from gamutlib.widgets.source import benchmark_face
+from gamutlib.face_source import benchmark_face
 
 SIZE = 32  # tiny generators: the code paths of the 128 px ones, in milliseconds
 TINY = dict(image_size=SIZE, g_conv_dim=8, g_repeat_num=1, d_conv_dim=8, d_repeat_num=2)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from gamutlib.commands.choices import PROFILE_CHOICE, RegistryChoice, editable_methods
+
 
 @click.group()
 def bench() -> None:
@@ -16,12 +18,12 @@ def bench() -> None:
 @click.option("--conv-dim", type=int, default=64, show_default=True, help="StarGAN width (64 is the paper's).")
 @click.option("--warmup", type=int, default=20, show_default=True, help="Warm-up iterations (multiple of 5).")
 @click.option("--iters", type=int, default=50, show_default=True, help="Timed iterations (multiple of 5).")
-@click.option("--variant", "variants", multiple=True, help="Extra engine variants to time (see gamutlib.training.bench.VARIANTS).")
+@click.option("--variant", "variants", multiple=True, help="Extra engine variants to time (see gamutlib.bench.train.VARIANTS).")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default="book/results/engine/train_speed.json", show_default=True)
 def bench_train_command(batches, image_size, conv_dim, warmup, iters, variants, device, out) -> None:
     """Training img/s: a reference-style eager StarGAN loop vs the engine (WGAN-GP, n_critic 5)."""
-    from gamutlib.training.bench import bench_train
+    from gamutlib.bench.train import bench_train
 
     try:
         result = bench_train(tuple(batches), image_size, conv_dim, warmup, iters, tuple(variants), device, out)
@@ -36,18 +38,24 @@ def bench_train_command(batches, image_size, conv_dim, warmup, iters, variants, 
 
 
 @bench.command("edit")
-@click.option("--method", type=click.Choice(["ganmut", "gganmut"]), default="ganmut", show_default=True)
+@click.option("--method", type=RegistryChoice(editable_methods), default="ganmut", show_default=True,
+              help="An editable method of the paper registry.")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True, help="CPU threads (torch.set_num_threads).")
 @click.option("--repeats", type=click.IntRange(min=5), default=50, show_default=True, help="Timed edits per run.")
 @click.option("--runs", type=click.IntRange(min=1), default=3, show_default=True, help="Runs per variant; the best median is kept.")
 @click.option("--variant", "variants", multiple=True, help="Speed variants to time (repeatable; default: all of gamutlib.models.editor.SPEED_VARIANTS).")
 @click.option("--weights", help="A .safetensors path (default: weights/<method>.safetensors, else a random-init G of the same shape).")
-@click.option("--out", type=click.Path(dir_okay=False), default="book/results/ganmut/edit_latency.json", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Default: book/results/<the method's paper>/edit_latency.json.")
 def bench_edit_command(method, threads, repeats, runs, variants, weights, out) -> None:
     """CPU latency of one 128 px live edit (median, p90) per speed variant; target <= 40 ms median."""
     from pathlib import Path
 
-    from gamutlib.models.edit_bench import TARGET_MEDIAN_MS, bench_edit
+    from gamutlib.papers import paper_of_method
+
+    out = out or f"book/results/{paper_of_method(method).name}/edit_latency.json"
+
+    from gamutlib.bench.edit import TARGET_MEDIAN_MS, bench_edit
     from gamutlib.models.editor import SPEED_VARIANTS
     from gamutlib.reproduce.tables import write_table
 
@@ -60,7 +68,7 @@ def bench_edit_command(method, threads, repeats, runs, variants, weights, out) -
     path = write_table(target.parent.parent, target.parent.name, target.stem, rows=result["rows"],
                        paper_numbers={"source": "GANmut reports no edit latency; the target (median <= "
                                       f"{TARGET_MEDIAN_MS:g} ms on 2 CPU threads) is this project's, for a live slider"},
-                       protocol=result["protocol"], seeds=result["seeds"])
+                       protocol=result["protocol"], seeds=result["seeds"], producer="gamut bench edit")
     chosen = next((r for r in result["rows"] if r.get("chosen")), None)
     if chosen is None:
         click.echo("no variant kept quality")
@@ -83,7 +91,7 @@ def bench_render_command(device, sizes, batch, out, threads, also_compiled, more
     """Faces/s of the benchmark renderer per size; keeps the other device's rows in --out."""
     import torch
 
-    from gamutlib.faces.speed import bench_render
+    from gamutlib.bench.render import bench_render
 
     if threads is not None:
         torch.set_num_threads(threads)
@@ -107,7 +115,7 @@ def bench_render_command(device, sizes, batch, out, threads, also_compiled, more
 @click.option("--out", type=click.Path(dir_okay=False), default="book/results/engine/ddp_scaling.json", show_default=True)
 def bench_ddp_command(speed_runs, multi, single, device, out) -> None:
     """Multi-GPU img/s and efficiency from torchrun run folders (scripts/gpu/ddp_scaling.sh makes them)."""
-    from gamutlib.training.scaling import summarise
+    from gamutlib.bench.ddp import summarise
 
     if (multi is None) != (single is None):
         raise click.ClickException("--multi and --single go together (the loss check compares the two)")
@@ -125,7 +133,7 @@ def bench_ddp_command(speed_runs, multi, single, device, out) -> None:
 
 
 @bench.command("metrics")
-@click.option("--profile", type=click.Choice(["smoke", "cpu", "gpu"]), default="gpu", show_default=True,
+@click.option("--profile", type=PROFILE_CHOICE, default="gpu", show_default=True,
               help="The evaluation chapter's profile whose test set, grid and judge are timed.")
 @click.option("--device", default="auto", show_default=True, help="auto (CUDA if present), cpu, cuda or cuda:N.")
 @click.option("--weights-dir", type=click.Path(file_okay=False), default="weights", show_default=True)
@@ -134,7 +142,7 @@ def bench_ddp_command(speed_runs, multi, single, device, out) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), default="book/results/judges/metric_speed.json", show_default=True)
 def bench_metrics_command(profile, device, weights_dir, allow_fallback, repeats, out) -> None:
     """Seconds for GANmut's ERE (settings 1+2) and FED over the chapter's test set; target <= 60 s on an H100."""
-    from gamutlib.evaluation.metric_speed import TARGET_S, metric_speed, write_metric_speed
+    from gamutlib.bench.metrics import TARGET_S, metric_speed, write_metric_speed
 
     try:
         result = metric_speed(profile, device, weights_dir, allow_fallback, repeats)

@@ -1,36 +1,39 @@
-"""`gamut edit`: edit the expression of one face with a trained GANmut or GGANmut.
+"""`gamut edit`: edit the expression of one face with a trained editor.
 
     gamut edit ganmut  IMAGE --theta T --rho R --out FILE
+    gamut edit ganmut  IMAGE --emotion happy --intensity 0.8 --out FILE
     gamut edit gganmut IMAGE --x X --y Y --out FILE
 
-IMAGE is either an aligned face crop of the generator's size (used as is) or a
-photo, which is aligned with dlib (the ``real`` extra) and gets the edited face
-pasted back (``--crop`` writes the edited crop instead). Every bad input ends
-in one line saying what is wrong: a file that is not an image, a face of the
-wrong size, a NaN or out-of-range code, missing weights (with the command that
-makes them).
+One subcommand per editable method of the paper registry; its flags are the
+editor's declared controls (``SpaceEditor.controls``, plus the emotion
+shortcut), so a new editor brings its own flags. IMAGE is either an aligned
+face crop of the generator's size (used as is) or a photo, which is aligned
+with dlib (the ``real`` extra) and gets the edited face pasted back
+(``--crop`` writes the edited crop instead). Every bad input ends in one line
+saying what is wrong: a file that is not an image, a face of the wrong size, a
+NaN or out-of-range value (naming the control), missing weights (with the
+command that makes them).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-#: Default shipped file (weights/<name>.safetensors) and the editor of each method.
-EDITORS = {"ganmut": "gamutlib.models.ganmut:GANmutEditor", "gganmut": "gamutlib.models.gganmut:GGANmutEditor"}
+if TYPE_CHECKING:  # the contract package imports torch; `gamut --help` must stay instant
+    from gamutlib.contract.controls import Control
 
 
 def load_editor(method: str, weights: str | None) -> Any:
     """The editor of ``method`` from ``weights`` (a name under weights/ or a path)."""
-    import importlib
-
+    from gamutlib.papers import editor_class
     from gamutlib.weights import SHIPPED_ROOT
 
-    module_name, cls_name = EDITORS[method].split(":")
-    editor_cls = getattr(importlib.import_module(module_name), cls_name)
+    editor_cls = editor_class(method)
     name = weights or method
     is_path = name.endswith(".safetensors") or "/" in name
     path = Path(name) if is_path else SHIPPED_ROOT / f"{name}.safetensors"
@@ -74,24 +77,46 @@ def write_atomically(image: Any, target: Path) -> None:
             os.unlink(tmp)
 
 
-def run_edit(method: str, image: str, code: dict[str, float], out: str, weights: str | None, align: str, crop: bool) -> str:
-    """Check the code, load the editor and the face, edit, write; returns what was written."""
-    from gamutlib.models.editor import check_scalar
-    from gamutlib.widgets.source import load_face
+def check_inputs(editor_cls: Any, values: dict[str, Any], degrees: bool) -> dict[str, Any]:
+    """The values given, checked against the editor's controls before any weights load
+    (a typo should not wait for them); angles given in degrees become radians."""
+    given = {name: value for name, value in values.items() if value is not None}
+    declared = {c.name: c for c in (*editor_cls.controls, *editor_cls.shortcuts)}
+    checked = {}
+    for name, value in given.items():
+        control = declared[name]
+        if degrees and control.is_angle:
+            in_degrees = dataclasses.replace(control, lo=math.degrees(control.lo), hi=math.degrees(control.hi), unit="degrees")
+            checked[name] = math.radians(in_degrees.check(value))
+        else:
+            checked[name] = control.check(value)
+    shortcut = [c.name for c in editor_cls.shortcuts if c.name in checked]
+    coordinates = [c.name for c in editor_cls.controls if c.name in checked]
+    flags = lambda controls: " ".join(f"--{c.name}" for c in controls)  # noqa: E731
+    if shortcut and coordinates:
+        raise ValueError(f"give either {flags(editor_cls.controls)} or {flags(editor_cls.shortcuts)}, not both")
+    if shortcut and "emotion" not in shortcut:
+        raise ValueError("--intensity needs --emotion (the emotion to go towards)")
+    missing = [c for c in editor_cls.controls if c.name not in checked]
+    if not shortcut and missing:
+        raise ValueError(f"missing {flags(missing)} ({missing[0].meaning}); or give {flags(editor_cls.shortcuts)}")
+    return checked
 
-    try:  # the code first: a typo should not wait for weights to load
-        for name, value in code.items():
-            lo, hi, unit = {"theta": (0.0, 2 * math.pi, " radians"), "rho": (0.0, 1.0, ""), "x": (-1.0, 1.0, ""), "y": (-1.0, 1.0, "")}[name]
-            check_scalar(name, value, lo, hi, unit)
+
+def run_edit(method: str, image: str, values: dict[str, Any], out: str, weights: str | None, align: str, crop: bool,
+             degrees: bool = False) -> str:
+    """Check the values, load the editor and the face, edit, write; returns what was written."""
+    from gamutlib.papers import editor_class
+    from gamutlib.face_source import load_face
+
+    try:
+        checked = check_inputs(editor_class(method), values, degrees)
     except ValueError as err:
         raise click.ClickException(str(err)) from None
     editor = load_editor(method, weights)
     try:
         source = load_face(image, editor.image_size, align)  # type: ignore[arg-type]
-        if method == "ganmut":
-            edited = editor.edit(source.face, code["theta"], code["rho"])
-        else:
-            edited = editor.edit_xy(source.face, code["x"], code["y"])
+        edited = editor.edit_values(source.face, checked)
         result = edited if crop else source.paste(edited)
     except (ValueError, TypeError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from None
@@ -118,29 +143,52 @@ def _with_common(f):
     return f
 
 
-@click.group()
+def control_option(control: Control) -> Any:
+    """The flag of one declared control: --NAME, its range and meaning in the help."""
+    if control.is_choice:
+        return click.option(f"--{control.name}", type=click.Choice(control.choices, case_sensitive=False),
+                            help=f"{control.meaning[:1].upper()}{control.meaning[1:]}.")
+    default = f"; default {control.default:g}" if control.name == "intensity" else ""
+    return click.option(f"--{control.name}", type=float, help=f"{control.meaning[:1].upper()}{control.meaning[1:]}: "
+                        f"{control.describe_range()}{default}.")
+
+
+def editor_command(method: str) -> click.Command:
+    """``gamut edit METHOD``, its flags built from the editor's declared controls."""
+    from gamutlib.papers import editor_class
+
+    editor_cls = editor_class(method)
+    names = [c.name for c in (*editor_cls.controls, *editor_cls.shortcuts)]
+    has_angle = any(c.is_angle for c in editor_cls.controls)
+
+    def command(image, out, weights, align, crop, degrees=False, **values) -> None:
+        click.echo(run_edit(method, image, {n: values.get(n) for n in names}, out, weights, align, crop, degrees))
+
+    flags = lambda controls: " ".join(f"--{c.name}" for c in controls)  # noqa: E731
+    doc = f"Edit the expression of a face with a trained {method}: give {flags(editor_cls.controls)}"
+    doc += f", or {flags(editor_cls.shortcuts)} (intensity defaults to 1)." if editor_cls.shortcuts else "."
+    command = _with_common(command)
+    for control in reversed((*editor_cls.controls, *editor_cls.shortcuts)):
+        command = control_option(control)(command)
+    if has_angle:
+        command = click.option("--degrees", is_flag=True, help="Read angles in degrees [0, 360].")(command)
+    return click.command(method, help=doc)(command)
+
+
+class EditorGroup(click.Group):
+    """One subcommand per editable method of the paper registry (read when the CLI runs)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from gamutlib.papers import editable_methods
+
+        return editable_methods()
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        from gamutlib.papers import editable_methods
+
+        return editor_command(name) if name in editable_methods() else None
+
+
+@click.group(cls=EditorGroup)
 def edit() -> None:
     """Edit the expression of one face (a face crop or a photo)."""
-
-
-@edit.command("ganmut")
-@_with_common
-@click.option("--theta", type=float, required=True, help="Direction in the learned space (radians in [0, 2 pi]; degrees with --degrees).")
-@click.option("--rho", type=float, required=True, help="Intensity in [0, 1] (0 = neutral).")
-@click.option("--degrees", is_flag=True, help="Read --theta in degrees [0, 360].")
-def edit_ganmut(image, out, weights, align, crop, theta, rho, degrees) -> None:
-    """Linear GANmut: the code z = rho (cos theta, sin theta)."""
-    if degrees:
-        if not math.isfinite(theta) or not 0.0 <= theta <= 360.0:
-            raise click.ClickException(f"theta must lie in [0, 360] degrees; got {theta:g}")
-        theta = math.radians(theta)
-    click.echo(run_edit("ganmut", image, {"theta": theta, "rho": rho}, out, weights, align, crop))
-
-
-@edit.command("gganmut")
-@_with_common
-@click.option("--x", "x_", type=float, required=True, help="First coordinate of the code, in [-1, 1].")
-@click.option("--y", "y_", type=float, required=True, help="Second coordinate of the code, in [-1, 1].")
-def edit_gganmut(image, out, weights, align, crop, x_, y_) -> None:
-    """Gaussian GGANmut: the code z = (x, y) in [-1, 1]^2."""
-    click.echo(run_edit("gganmut", image, {"x": x_, "y": y_}, out, weights, align, crop))

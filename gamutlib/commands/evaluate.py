@@ -1,21 +1,42 @@
 """`gamut evaluate ...`: measurements written under book/results.
 
-A group, so that each paper's evaluation can join as a subcommand; today it
-holds ``judges``, the report on the judges every other number relies on.
+``judges`` is the report on the judges every other number relies on. Every
+paper of the registry that declares tables gets ``gamut evaluate PAPER NAME
+--seed K``: one trained generator scored by the paper's table protocols (the
+objects the evaluation chapter writes its tables with), kept as a seed record.
 """
 
 from __future__ import annotations
 
 import click
 
+from gamutlib.commands.choices import PROFILE_CHOICE, RegistryChoice, paper_weights
 
-@click.group()
+
+class PaperGroup(click.Group):
+    """The fixed commands, plus one per evaluated paper of the registry (read when the CLI runs)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from gamutlib.papers import evaluated_papers
+
+        return sorted(set(super().list_commands(ctx)) | set(evaluated_papers()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        from gamutlib.papers import evaluated_papers
+
+        command = super().get_command(ctx, name)
+        if command is None and name in evaluated_papers():
+            command = paper_command(name)
+        return command
+
+
+@click.group(cls=PaperGroup)
 def evaluate() -> None:
     """Evaluations (results written under book/results)."""
 
 
 @evaluate.command("judges")
-@click.option("--profile", type=click.Choice(["smoke", "cpu", "gpu"]), default="cpu", show_default=True,
+@click.option("--profile", type=PROFILE_CHOICE, default="cpu", show_default=True,
               help="How many faces and pairs to judge per style.")
 @click.option("--results-dir", default="book/results", show_default=True, help="Writes <results-dir>/judges/report.json.")
 @click.option("--weights-dir", default=None, help="Folder of judge_*.safetensors (default: the shipped weights/).")
@@ -48,36 +69,46 @@ def judges(profile: str, results_dir: str, weights_dir: str | None, device: str,
     click.echo(f"wrote {path} ({report['seconds']} s)")
 
 
-@evaluate.command("ganmut")
-@click.argument("name", type=click.Choice(["stargan", "ganimation", "ganmut", "ganmut_rho1", "gganmut"]))
-@click.option("--seed", type=click.IntRange(min=0), required=True, help="The training seed of these weights.")
-@click.option("--weights-dir", default="weights", show_default=True, help="Folder holding <NAME>.safetensors.")
-@click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False),
-              help="The run folder that trained them (records its iterations and config).")
-@click.option("--profile", type=click.Choice(["smoke", "cpu", "gpu"]), default="gpu", show_default=True,
-              help="How much of the tables' protocol to run (the evaluation chapter's profiles).")
-@click.option("--results-dir", default="book/results", show_default=True,
-              help="Writes <results-dir>/ganmut/seeds/<NAME>-seed<SEED>.json.")
-@click.option("--device", default="auto", show_default=True, help="cpu, cuda, or auto.")
-def ganmut(name: str, seed: int, weights_dir: str, run_dir: str | None, profile: str, results_dir: str, device: str) -> None:
-    """Score one trained generator of the GANmut series by Tables 1-3 (one training seed)."""
+def paper_command(paper: str) -> click.Command:
+    """``gamut evaluate PAPER NAME --seed K``, its choices from the registry."""
+
+    @click.command(paper, help=f"Score one trained generator of the {paper} series by its tables (one training seed).")
+    @click.argument("name", type=RegistryChoice(paper_weights(paper)))
+    @click.option("--seed", type=click.IntRange(min=0), required=True, help="The training seed of these weights.")
+    @click.option("--weights-dir", default="weights", show_default=True, help="Folder holding <NAME>.safetensors.")
+    @click.option("--run", "run_dir", type=click.Path(exists=True, file_okay=False),
+                  help="The run folder that trained them (records its iterations and config).")
+    @click.option("--profile", type=PROFILE_CHOICE, default="gpu", show_default=True,
+                  help="How much of the tables' protocol to run (the evaluation chapter's profiles).")
+    @click.option("--results-dir", default="book/results", show_default=True,
+                  help=f"Writes <results-dir>/{paper}/seeds/<NAME>-seed<SEED>.json.")
+    @click.option("--device", default="auto", show_default=True, help="cpu, cuda, or auto.")
+    def score(name: str, seed: int, weights_dir: str, run_dir: str | None, profile: str, results_dir: str,
+              device: str) -> None:
+        click.echo(score_seed(paper, name, seed, weights_dir, run_dir, profile, results_dir, device))
+
+    return score
+
+
+def score_seed(paper: str, name: str, seed: int, weights_dir: str, run_dir: str | None, profile: str, results_dir: str,
+               device: str) -> str:
+    """Score ``name`` by every seed-scored table of ``paper``; write its seed record; returns a summary line."""
     import torch
 
-    from gamutlib.evaluation import ganmut as ev
+    from gamutlib.evaluation.protocol import seed_rows
     from gamutlib.evaluation.seeds import run_facts, write_seed_record
-    from gamutlib.judges.loading import load_emotion_judge
+    from gamutlib.papers import open_evaluation, table_protocols
 
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
-        model = ev.load_conditioned(name, root=weights_dir, device=device)
-        judge = load_emotion_judge(device)
+        run = open_evaluation(paper, profile, weights_dir=weights_dir, device=device, names=[name])
     except (FileNotFoundError, ValueError) as err:
         raise click.ClickException(str(err)) from None
-    sizes = ev.sizes_for(profile)
-    images, labels = ev.test_faces(sizes, device)
-    rows = ev.model_rows(model, judge, images, labels, sizes, device)
-    path = write_seed_record(results_dir, name, seed, profile, rows, weights=model.source, facts=run_facts(run_dir))
-    t1 = rows["table1"]["mean"] if rows["table1"] else None
-    click.echo(f"{name} seed {seed}: smoothness {t1}, ERE {rows['table2']['ere_setting1']}/{rows['table2']['ere_setting2']}, "
-               f"FED {rows['table2']['fed']}, accuracy {rows['table3']['mean']}% -> {path}")
+    model = run.models[name]
+    rows = seed_rows(table_protocols(paper), model, run)
+    path = write_seed_record(results_dir, name, seed, profile, rows, weights=model.source, facts=run_facts(run_dir),
+                             paper=paper)
+    numbers = "; ".join(f"{table}: " + ", ".join(f"{k} {v}" for k, v in row.items() if isinstance(v, (int, float)))
+                        for table, row in rows.items() if row)
+    return f"{name} seed {seed}: {numbers} -> {path}"

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-PROFILE_CHOICES = ("smoke", "cpu", "gpu")
+from gamutlib.reproduce.profiles import PROFILES
 
 
 @click.command()
 @click.option(
     "--profile",
-    type=click.Choice(PROFILE_CHOICES),
+    type=click.Choice(PROFILES),
     default=None,
     help="gpu: everything, training included, and write the record under book/; "
     "cpu: what the shipped weights allow; smoke: the smallest run (CI). "

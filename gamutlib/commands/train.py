@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from gamutlib.commands.choices import RegistryChoice, trainable_methods
+
 
 def resolve_config(
     method: str,
@@ -41,7 +43,7 @@ def resolve_config(
 
 
 @click.command()
-@click.argument("method")
+@click.argument("method", type=RegistryChoice(trainable_methods))
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="JSON or TOML with [train] and [model] tables.")
 @click.option("--steps", type=click.IntRange(min=0), help="Total training steps.")
 @click.option("--resume", type=click.Path(exists=True), help="A run folder (its newest checkpoint) or a checkpoint file.")
@@ -55,7 +57,8 @@ def resolve_config(
 @click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
 def train(method, config_file, steps, resume, out, max_minutes, seed, device, export_name, export_dir, dry_run) -> None:
     """Train METHOD (e.g. stargan, ganmut, judge_emotion) in a new run folder."""
-    from gamutlib.training import NonFiniteLossError, TrainConfig, get_method, start_run
+    from gamutlib.papers import get_method
+    from gamutlib.training import NonFiniteLossError, TrainConfig, start_run
     from gamutlib.training.trainer import install_stop_signals
 
     try:

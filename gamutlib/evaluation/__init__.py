@@ -1,6 +1,13 @@
-"""Evaluation protocols of each paper series, built on gamutlib.metrics.
+"""Evaluation: the tables of each paper series, built on gamutlib.metrics.
 
-One module per series (``gamutlib.evaluation.ganmut``): it knows how each
-method of the series is conditioned (which code stands for "emotion c", which
-grid a search walks) and turns the generic metrics into the paper's tables.
+- ``generators``: a trained generator with its conditioning, loading (with the
+  smoke fallback), test faces, the real faces' features shared by FED;
+- ``protocol``: ``TableProtocol`` (one object per table, its one producer) and
+  ``EvaluationRun``;
+- one pair of modules per paper: ``ganmut`` (how each method of the series is
+  conditioned, its metrics and the gamut-against-truth measures) and
+  ``ganmut_tables`` (its tables as protocol objects);
+- ``seeds`` (training seeds scored where they trained), ``training_record``
+  (a series' logs and the exact-resume demo), ``benchmark_truth`` (the face
+  benchmark against its ground truth).
 """

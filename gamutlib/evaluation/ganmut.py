@@ -32,6 +32,8 @@ import torch
 from torch import nn
 
 from gamutlib.constants import EMOTIONS
+from gamutlib.evaluation import generators
+from gamutlib.evaluation.generators import Conditioned, RealFeatures, generate
 from gamutlib.metrics.accuracy import accuracy_generated
 from gamutlib.metrics.batched import judge_edits, map_batches
 from gamutlib.metrics.checks import check_images, check_probs
@@ -39,15 +41,9 @@ from gamutlib.metrics.ere import categorical_codes, ere_targets, polar_code_grid
 from gamutlib.metrics.frechet import fed_real_halves, frechet_distance_of_features
 from gamutlib.metrics.smoothness import RHO_STEPS, interpolation_path, smoothness
 from gamutlib.models.translation import N_EMOTIONS, NEUTRAL
+from gamutlib.papers import method_of
+from gamutlib.reproduce.profiles import by_profile
 
-#: Shipped generator files of the series and the method each holds.
-SERIES = {
-    "stargan": "stargan",
-    "ganimation": "ganimation",
-    "ganmut": "ganmut",
-    "ganmut_rho1": "ganmut",
-    "gganmut": "gganmut",
-}
 KINDS = {"stargan": "categorical", "ganimation": "categorical", "ganmut": "linear", "gganmut": "gaussian"}
 EMOTION_CLASSES = tuple(c for c in range(N_EMOTIONS) if c != NEUTRAL)  # the 6 non-neutral classes
 
@@ -114,71 +110,63 @@ class EvalSizes:
     def is_paper_grid(self) -> bool:
         return (self.ere_radius_step, self.ere_angle_steps, self.ere_square_step) == (0.05, 21, 0.1)
 
+    @property
+    def n_test(self) -> int:
+        """Test faces the run draws (every measure takes a prefix of them)."""
+        return max(self.n_fed, self.n_faces, self.n_smooth_faces)
+
+
+#: smoke: every code path on a handful of faces; cpu: coarser grids on a few
+#: dozen faces; gpu: the paper's grids (Table 2) on hundreds of faces.
+SIZES = {
+    "smoke": EvalSizes(
+        n_faces=1, n_fed=8, n_smooth_faces=1, smooth_classes=(3,), ere_radius_step=0.5, ere_angle_steps=4,
+        ere_square_step=1.0, n_tsne=8, truth_rhos=(0.0, 1.0), wheel_angles=6, chunk_size=64,
+    ),
+    # two CPU cores edit about 6 faces a second at 128 px: the paper's grids
+    # (876 codes a face for GANmut + GGANmut) would take hours, so the cpu
+    # profile searches coarser grids and says so in each table's protocol
+    "cpu": EvalSizes(
+        n_faces=16, n_fed=200, n_smooth_faces=8, smooth_classes=EMOTION_CLASSES, ere_radius_step=0.1,
+        ere_angle_steps=14, ere_square_step=0.2, n_tsne=200, truth_rhos=(0.0, 0.5, 1.0),
+        wheel_angles=12, chunk_size=128,
+    ),
+    "gpu": EvalSizes(
+        n_faces=320, n_fed=3500, n_smooth_faces=500, smooth_classes=EMOTION_CLASSES, ere_radius_step=0.05,
+        ere_angle_steps=21, ere_square_step=0.1, n_tsne=600, truth_rhos=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+        wheel_angles=12, chunk_size=2048,
+    ),
+}
+
 
 def sizes_for(profile: str) -> EvalSizes:
-    """smoke: every code path on a handful of faces; cpu: coarser grids on a few
-    dozen faces; gpu: the paper's grids (Table 2) on hundreds of faces."""
-    if profile == "smoke":
-        return EvalSizes(
-            n_faces=1, n_fed=8, n_smooth_faces=1, smooth_classes=(3,), ere_radius_step=0.5, ere_angle_steps=4,
-            ere_square_step=1.0, n_tsne=8, truth_rhos=(0.0, 1.0), wheel_angles=6, chunk_size=64,
-        )
-    if profile == "cpu":
-        # two CPU cores edit about 6 faces a second at 128 px: the paper's grids
-        # (876 codes a face for GANmut + GGANmut) would take hours, so the cpu
-        # profile searches coarser grids and says so in each table's protocol
-        return EvalSizes(
-            n_faces=16, n_fed=200, n_smooth_faces=8, smooth_classes=EMOTION_CLASSES, ere_radius_step=0.1,
-            ere_angle_steps=14, ere_square_step=0.2, n_tsne=200, truth_rhos=(0.0, 0.5, 1.0),
-            wheel_angles=12, chunk_size=128,
-        )
-    if profile == "gpu":
-        return EvalSizes(
-            n_faces=320, n_fed=3500, n_smooth_faces=500, smooth_classes=EMOTION_CLASSES, ere_radius_step=0.05,
-            ere_angle_steps=21, ere_square_step=0.1, n_tsne=600, truth_rhos=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
-            wheel_angles=12, chunk_size=2048,
-        )
-    raise ValueError(f"unknown profile {profile!r}; profiles: smoke, cpu, gpu")
+    """The series' sizes on ``profile`` (gamutlib.reproduce.profiles owns the profile names)."""
+    return by_profile(SIZES, profile)
 
 
-class Conditioned(nn.Module):
-    """A trained generator with its conditioning: ``G(x, z)`` plus the codes
-    that stand for each emotion, intensity path and search grid."""
+# ------------------------------------------------------------------ conditioning of the series' methods
 
-    def __init__(self, name: str, method: str, G: nn.Module, space: nn.Module | None, image_size: int, source: str) -> None:
-        super().__init__()
-        if method not in KINDS:
-            raise ValueError(f"method must be one of {sorted(KINDS)}; got {method!r}")
-        self.name, self.method, self.kind = name, method, KINDS[method]
-        self.G, self.space = G.eval(), (space.eval() if space is not None else None)
-        self.image_size, self.source = image_size, source
+
+@dataclass(frozen=True)
+class SeriesConditioning:
+    """How a method of the series is conditioned (see the module docstring)."""
+
+    kind: str  # "categorical" | "linear" | "gaussian"
 
     @property
     def code_dim(self) -> int:
         return N_EMOTIONS if self.kind == "categorical" else 2
 
-    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        return self.G(x, z.to(x.dtype)).clamp(-1, 1)
-
-    @torch.no_grad()
-    def class_codes(self) -> torch.Tensor:
+    def class_codes(self, model: Conditioned) -> torch.Tensor:
         """(7, D): the code of each emotion at full intensity (Table 3's conditioning:
         (theta_c, 1) for GANmut, mu_c for GGANmut, one-hot for the rest)."""
         if self.kind == "categorical":
             return categorical_codes()
         if self.kind == "linear":
-            return self.space.directions_with_neutral().cpu()
-        return self.space.means().cpu()
+            return model.space.directions_with_neutral().cpu()
+        return model.space.means().cpu()
 
-    def neutral_code(self) -> torch.Tensor:
-        return self.class_codes()[NEUTRAL]
-
-    def path_codes(self, classes: Sequence[int], steps: int = RHO_STEPS) -> torch.Tensor:
-        """(C, steps, D): neutral -> emotion c in equal steps (rho_j = j / (steps - 1))."""
-        codes = self.class_codes()
-        return torch.stack([interpolation_path(codes[NEUTRAL], codes[c], steps) for c in classes])
-
-    def search_grid(self, sizes: EvalSizes) -> torch.Tensor:
+    def search_grid(self, model: Conditioned, sizes: EvalSizes) -> torch.Tensor:
         """ERE's grid (paper 5.3): polar for GANmut, square for GGANmut, one-hots otherwise."""
         if self.kind == "categorical":
             return categorical_codes()
@@ -186,13 +174,13 @@ class Conditioned(nn.Module):
             return polar_code_grid(sizes.ere_radius_step, sizes.ere_angle_steps)
         return square_code_grid(sizes.ere_square_step)
 
-    @torch.no_grad()
-    def sampling_codes(self, labels: torch.Tensor, generator: torch.Generator, noise: float = 0.1) -> torch.Tensor:
+    def sampling_codes(self, model: Conditioned, labels: torch.Tensor, generator: torch.Generator,
+                       noise: float = 0.1) -> torch.Tensor:
         """(N, D) codes for FED (paper Sec. 5): GANmut uniform over its space
         (theta ~ U[0, 2 pi), rho ~ U[0, 1], as its S_r); categorical methods the
-        labels given (the test set's label distribution); GGANmut the mean of
-        each label's mode plus Gaussian noise (the paper says "some noise"; we
-        take sigma = 0.1, the linear model's code noise), clamped to its square."""
+        labels given; GGANmut the mean of each label's mode plus Gaussian noise
+        (the paper says "some noise"; we take sigma = 0.1, the linear model's
+        code noise), clamped to its square."""
         n = labels.shape[0]
         if self.kind == "categorical":
             return categorical_codes()[labels.long().cpu()]
@@ -200,65 +188,55 @@ class Conditioned(nn.Module):
             theta = torch.rand(n, generator=generator) * 2 * math.pi
             rho = torch.rand(n, generator=generator)
             return torch.stack([rho * theta.cos(), rho * theta.sin()], 1)
-        mu = self.class_codes()[labels.long().cpu()]
+        mu = self.class_codes(model)[labels.long().cpu()]
         return (mu + noise * torch.randn(n, 2, generator=generator)).clamp(-1, 1)
 
-    @torch.no_grad()
-    def emotion_vectors(self) -> torch.Tensor:
-        """(6, D) the displacement from neutral to each non-neutral emotion's code."""
-        codes = self.class_codes()
-        return codes[list(EMOTION_CLASSES)] - codes[NEUTRAL]
+
+def conditioning_for(method: str) -> SeriesConditioning:
+    """The conditioning of one of the series' methods."""
+    if method not in KINDS:
+        raise ValueError(f"method must be one of the GANmut series ({sorted(KINDS)}); got {method!r}")
+    return SeriesConditioning(KINDS[method])
+
+
+def conditioned(name: str, method: str, G: nn.Module, space: nn.Module | None, image_size: int, source: str) -> Conditioned:
+    """A generator of the series with its conditioning."""
+    return Conditioned(name, method, G, space, image_size, source, conditioning_for(method))
+
+
+def neutral_code(model: Conditioned) -> torch.Tensor:
+    return model.class_codes()[NEUTRAL]
+
+
+def path_codes(model: Conditioned, classes: Sequence[int], steps: int = RHO_STEPS) -> torch.Tensor:
+    """(C, steps, D): neutral -> emotion c in equal steps (rho_j = j / (steps - 1))."""
+    codes = model.class_codes()
+    return torch.stack([interpolation_path(codes[NEUTRAL], codes[c], steps) for c in classes])
+
+
+@torch.no_grad()
+def emotion_vectors(model: Conditioned) -> torch.Tensor:
+    """(6, D) the displacement from neutral to each non-neutral emotion's code."""
+    codes = model.class_codes()
+    return codes[list(EMOTION_CLASSES)] - codes[NEUTRAL]
 
 
 # ------------------------------------------------------------------ loading
 
 
-def _build(method_name: str, config: dict[str, Any]) -> Any:
-    from gamutlib.training.registry import get_method
-
-    return get_method(method_name, {k: v for k, v in config.items() if k != "method"})
-
-
 def load_conditioned(name: str, root: str | Path = "weights", device: torch.device | str = "cpu", verify: bool = True) -> Conditioned:
-    """A shipped generator ``<root>/<name>.safetensors`` with its condition space."""
-    from gamutlib.weights import load_into, load_weights
-
-    path = Path(root) / f"{name}.safetensors"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: train and export it with `gamut train {SERIES.get(name, name)} --export {name}`")
-    _, config = load_weights(name, root=root, verify=verify)
-    method_name = config.get("method", "")
-    if method_name not in KINDS:
-        raise ValueError(f"{path} holds a {method_name!r} network, not one of the GANmut series ({sorted(KINDS)})")
-    method = _build(method_name, config)
-    modules = method.export()
-    load_into(modules, name, root=root, verify=verify)
-    size = int(config.get("image_size", 128))
-    return Conditioned(name, method_name, modules["G"], modules.get("space"), size, f"{path}").to(device)
+    """A shipped generator of the series ``<root>/<name>.safetensors`` with its condition space."""
+    return generators.load_conditioned(name, conditioning_for, root, device, verify)
 
 
 def tiny_fallback(name: str, steps: int = 2, image_size: int = 128, seed: int = 0, device: torch.device | str = "cpu") -> Conditioned:
-    """A narrow generator of ``name``'s method trained ``steps`` steps right here,
-    through the same engine, for when the shipped file is absent (its numbers
-    say nothing about the method; the chapter says so)."""
-    from gamutlib.training import TrainConfig
-    from gamutlib.training.trainer import Trainer
-
-    method_name = SERIES.get(name, name)
-    d_layers = max(1, min(6, int(math.log2(image_size)) - 1))  # D's trunk halves the image d_layers times
-    model = {"image_size": image_size, "g_conv_dim": 8, "g_repeat_num": 1, "d_conv_dim": 8, "d_repeat_num": d_layers,
-             "batch_size": 4, "n_critic": 1}
+    """A width-8 generator of ``name``'s method trained ``steps`` steps on the spot (smoke only)."""
+    overrides: dict[str, Any] = {}
     if name == "ganmut_rho1":
-        model["lambda_rho"] = 1.0
-    if method_name in ("ganmut", "gganmut"):
-        model["n_c"] = 2
-    method = _build(method_name, model)
-    config = TrainConfig(steps=steps, seed=seed, device=str(device), progress=False, log_every=max(steps, 1),
-                         sample_every=10**9, checkpoint_every=10**9, precision="fp32", cuda_graphs=False)
-    Trainer(method, config, run_dir=None).fit()
-    modules = method.export()
-    return Conditioned(name, method_name, modules["G"], modules.get("space"), image_size,
-                       f"tiny fallback (width 8, {steps} training steps): weights/{name}.safetensors is absent").to(device)
+        overrides["lambda_rho"] = 1.0
+    if method_of(name) in ("ganmut", "gganmut"):
+        overrides["n_c"] = 2
+    return generators.tiny_fallback(name, conditioning_for, overrides, steps, image_size, seed, device)
 
 
 def load_or_fallback(name: str, root: str | Path = "weights", device: torch.device | str = "cpu", allow_fallback: bool = False,
@@ -272,19 +250,6 @@ def load_or_fallback(name: str, root: str | Path = "weights", device: torch.devi
 # ------------------------------------------------------------------ protocols
 
 
-@torch.no_grad()
-def generate(model: Conditioned, images: torch.Tensor, codes: torch.Tensor, chunk_size: int = 256,
-             device: torch.device | str | None = None) -> torch.Tensor:
-    """G(x_n, z_n), one code per face (N, D), in chunks, on images' device."""
-    check_images(images)
-    if codes.ndim != 2 or codes.shape[0] != images.shape[0]:
-        raise ValueError(f"need one code per face: images {tuple(images.shape)}, codes {tuple(codes.shape)}")
-    device = torch.device(device) if device is not None else images.device
-    out = [model(x.to(device), z.to(device)).to(images.device)
-           for x, z in zip(images.split(chunk_size), codes.split(chunk_size))]
-    return torch.cat(out)
-
-
 def _finite_or_none(value: float, digits: int = 4) -> float | None:
     """A table cell: the rounded number, or None where it is undefined (every series flat)."""
     return round(float(value), digits) if math.isfinite(value) else None
@@ -293,7 +258,7 @@ def _finite_or_none(value: float, digits: int = 4) -> float | None:
 def smoothness_row(model: Conditioned, judge_probs: Any, images: torch.Tensor, classes: Sequence[int] = EMOTION_CLASSES,
                    chunk_size: int = 256, device: torch.device | str | None = None) -> dict[str, Any]:
     """Table 1 for one method: smoothness per emotion along its neutral -> c path of 11 codes."""
-    out = smoothness(model, judge_probs, images, model.path_codes(classes), classes, chunk_size, device, steps=RHO_STEPS)
+    out = smoothness(model, judge_probs, images, path_codes(model, classes), classes, chunk_size, device, steps=RHO_STEPS)
     row = {"method": model.name, **{k: _finite_or_none(v) for k, v in out["per_class"].items()}}
     row["mean"] = _finite_or_none(out["smoothness"])
     row["undefined"] = int(sum(out["undefined"].values()))
@@ -321,12 +286,16 @@ def ere_both_settings(model: Conditioned, judge_probs: Any, images: torch.Tensor
 
 
 def fed_generated(model: Conditioned, judge_features: Any, images: torch.Tensor, labels: torch.Tensor, seed: int = 0,
-                  chunk_size: int = 256, device: torch.device | str | None = None) -> dict[str, Any]:
+                  chunk_size: int = 256, device: torch.device | str | None = None,
+                  real_features: RealFeatures | None = None) -> dict[str, Any]:
     """FED (paper Sec. 5) between the test faces and their edits under the
-    method's sampling codes; also returns both feature sets (for t-SNE)."""
+    method's sampling codes; also returns both feature sets (for t-SNE).
+    ``labels`` condition the categorical and Gaussian methods (linear GANmut
+    samples its disk and ignores them); ``real_features`` shares the real
+    faces' features between the methods of one run."""
     codes = model.sampling_codes(labels, torch.Generator().manual_seed(seed))
     fake = generate(model, images, codes, chunk_size, device)
-    f_real = map_batches(judge_features, images, chunk_size, device)
+    f_real = (real_features or RealFeatures())(judge_features, images, chunk_size, device)
     f_fake = map_batches(judge_features, fake, chunk_size, device)
     return {"fed": frechet_distance_of_features(f_real, f_fake), "features_real": f_real, "features_fake": f_fake,
             "n": int(images.shape[0])}
@@ -348,6 +317,8 @@ def accuracy_row(model: Conditioned, judge_probs: Any, images: torch.Tensor, chu
 
 #: The test faces of every evaluation of the series (held-out identities).
 TEST_SEED = 1234
+#: The order of the independent labels of FED's second protocol.
+INDEPENDENT_LABEL_SEED = 1
 #: Table 1's generators (those with an intensity path the paper measures) and their row labels.
 TABLE1_METHODS = {"stargan": "StarGAN", "ganmut_rho1": "GANmut (lambda_rho 1)", "ganmut": "GANmut (lambda_rho 4)"}
 #: Tables 2 and 3's generators and their row labels.
@@ -356,36 +327,28 @@ TABLE2_METHODS = {"stargan": "StarGAN", "ganimation": "GANimation", "ganmut": "G
 
 def test_faces(sizes: EvalSizes, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
     """The chapter's test faces and labels: the same faces on every device and in every run."""
-    from gamutlib.data import FaceTestSet
+    return generators.test_faces(sizes.n_test, TEST_SEED, 128, device)
 
-    n_test = max(sizes.n_fed, sizes.n_faces, sizes.n_smooth_faces)
-    test = FaceTestSet(n_test, size=128, seed=TEST_SEED, device=device)
-    return test.data["image"], test.data["label"]
+
+def independent_labels(labels: torch.Tensor, seed: int = INDEPENDENT_LABEL_SEED) -> torch.Tensor:
+    """The test labels in a seeded random order: each face gets a label drawn
+    independently of it, from the same label distribution (the reference
+    code draws its training targets this way: a permutation of the batch's labels)."""
+    order = torch.randperm(labels.shape[0], generator=torch.Generator().manual_seed(seed))
+    return labels[order.to(labels.device)]
 
 
 def table2_row(model: Conditioned, judge: Any, images: torch.Tensor, labels: torch.Tensor, sizes: EvalSizes,
-               device: torch.device | str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Table 2 for one method (ERE on the first n_faces, FED on the first n_fed)
-    and the FED output (features for the t-SNE)."""
+               device: torch.device | str | None = None,
+               real_features: RealFeatures | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Table 2 for one method (ERE on the first n_faces, FED on the first n_fed,
+    each face conditioned on its own label) and the FED output (features for the t-SNE)."""
     x_ere, x_fed, y_fed = images[: sizes.n_faces], images[: sizes.n_fed], labels[: sizes.n_fed]
     ere = ere_both_settings(model, judge.probs, x_ere, model.search_grid(sizes), 16, sizes.chunk_size, device)
-    fed = fed_generated(model, judge.features, x_fed, y_fed, 0, sizes.chunk_size, device)
+    fed = fed_generated(model, judge.features, x_fed, y_fed, 0, sizes.chunk_size, device, real_features)
     row = {"method": model.name, "ere_setting1": round(ere["ere_setting1"], 5), "ere_setting2": round(ere["ere_setting2"], 5),
            "fed": round(fed["fed"], 4), "grid_codes": ere["n_codes"]}
     return row, fed
-
-
-def model_rows(model: Conditioned, judge: Any, images: torch.Tensor, labels: torch.Tensor, sizes: EvalSizes,
-               device: torch.device | str | None = None) -> dict[str, Any]:
-    """One generator's rows of Tables 1-3 on the chapter's protocol (Table 1
-    only for the generators it compares): what a training seed is scored by."""
-    rows: dict[str, Any] = {"table1": None}
-    if model.name in TABLE1_METHODS:
-        rows["table1"] = smoothness_row(model, judge.probs, images[: sizes.n_smooth_faces], sizes.smooth_classes,
-                                        sizes.chunk_size, device)
-    rows["table2"], _ = table2_row(model, judge, images, labels, sizes, device)
-    rows["table3"] = accuracy_row(model, judge.probs, images[: sizes.n_faces], sizes.chunk_size, device)
-    return rows
 
 
 @torch.no_grad()
@@ -394,7 +357,7 @@ def interpolation_strip(model: Conditioned, judge_probs: Any, image: torch.Tenso
     """Fig. 4: one face edited along neutral -> ``emotion`` in ``steps`` codes;
     returns the faces (steps, 3, H, W) and the judge's score of ``emotion`` under each."""
     x = check_images(image[None] if image.dim() == 3 else image)[:1]
-    codes = model.path_codes([emotion], steps)[0]
+    codes = path_codes(model, [emotion], steps)[0]
     faces = generate(model, x.expand(steps, -1, -1, -1), codes, steps, device)
     scores = map_batches(judge_probs, faces, steps, device)[:, emotion]
     return faces, scores
@@ -442,7 +405,7 @@ def direction_similarity(model: Conditioned, prototypes: torch.Tensor) -> dict[s
         raise ValueError(f"{model.name} has no learned space: its one-hot codes are orthogonal by construction")
     if prototypes.shape != (N_EMOTIONS, prototypes.shape[1]) or prototypes.ndim != 2:
         raise ValueError(f"prototypes must be (7, n_aus), got {tuple(prototypes.shape)}")
-    vectors = model.emotion_vectors()
+    vectors = emotion_vectors(model)
     protos = prototypes[list(EMOTION_CLASSES)]
     pairs = [(a, b) for i, a in enumerate(range(len(EMOTION_CLASSES))) for b in range(i + 1, len(EMOTION_CLASSES))]
     ia, ib = torch.tensor([p[0] for p in pairs]), torch.tensor([p[1] for p in pairs])
@@ -498,7 +461,7 @@ def rho_vs_au_intensity(model: Conditioned, au_judge: Any, images: torch.Tensor,
 
 def neighbour_pairs(model: Conditioned) -> list[tuple[int, int]]:
     """Emotion pairs whose vectors are neighbours around the origin (by angle)."""
-    v = model.emotion_vectors().double()
+    v = emotion_vectors(model).double()
     angle = torch.atan2(v[:, 1], v[:, 0]) if v.shape[1] == 2 else torch.arange(len(v), dtype=torch.double)
     order = [EMOTION_CLASSES[i] for i in angle.argsort().tolist()]
     return [(order[i], order[(i + 1) % len(order)]) for i in range(len(order))]

@@ -1,10 +1,11 @@
-"""Training seeds of the GANmut series: each seed scored where it trained.
+"""Training seeds: each seed scored where it trained.
 
 Only seed 0 of each generator is shipped (weights cost the repository its
-size); seeds 1, 2, ... are trained and scored by Tables 1-3's protocol on the
-same machine (``gamut evaluate ganmut NAME --seed K``), and their scores are
-kept as one JSON per (generator, seed) under
-``<results>/ganmut/seeds/<name>-seed<k>.json``. The evaluation chapter reads
+size); seeds 1, 2, ... are trained and scored by the paper's table protocols
+on the same machine (``gamut evaluate PAPER NAME --seed K``), and their scores
+are kept as one JSON per (generator, seed) under
+``<results>/<paper>/seeds/<name>-seed<k>.json``. The summaries below read the
+GANmut series' records (its tables' keys in ``SEED_METRICS``). The evaluation chapter reads
 them back into mean and standard deviation per generator; seed 0's record is
 written the same way, so the chapter can check its own live numbers against it.
 """
@@ -29,8 +30,8 @@ SEED_METRICS = {
 _RECORD = re.compile(r"^(?P<name>[a-z0-9_]+)-seed(?P<seed>\d+)\.json$")
 
 
-def seeds_dir(results_dir: str | Path) -> Path:
-    return Path(results_dir) / "ganmut" / "seeds"
+def seeds_dir(results_dir: str | Path, paper: str = "ganmut") -> Path:
+    return Path(results_dir) / paper / "seeds"
 
 
 def run_facts(run: str | Path | None) -> dict[str, Any]:
@@ -46,25 +47,23 @@ def run_facts(run: str | Path | None) -> dict[str, Any]:
 
 
 def write_seed_record(results_dir: str | Path, name: str, seed: int, profile: str, rows: Mapping[str, Any],
-                      weights: str, facts: Mapping[str, Any] | None = None) -> Path:
+                      weights: str, facts: Mapping[str, Any] | None = None, paper: str = "ganmut") -> Path:
     """One generator's scores for one training seed, written atomically."""
     if not re.fullmatch(r"[a-z0-9_]+", name):
         raise ValueError(f"generator name must be lower-case letters, digits and _; got {name!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int; got {seed!r}")
-    missing = [t for t in ("table2", "table3") if not rows.get(t)]
-    if missing:
-        raise ValueError(f"rows for {name} seed {seed} lack {missing}")
-    record = {"name": name, "seed": seed, "profile": profile, "weights": weights, **dict(facts or {}),
-              **{t: rows.get(t) for t in SEED_METRICS}}
-    path = seeds_dir(results_dir) / f"{name}-seed{seed}.json"
+    if not any(rows.values()):
+        raise ValueError(f"rows for {name} seed {seed} are all empty: no table scored this generator")
+    record = {"name": name, "seed": seed, "profile": profile, "weights": weights, **dict(facts or {}), **dict(rows)}
+    path = seeds_dir(results_dir, paper) / f"{name}-seed{seed}.json"
     return atomic_write_text(path, json.dumps(record, indent=1) + "\n")
 
 
-def read_seed_records(results_dir: str | Path, profile: str | None = None) -> list[dict[str, Any]]:
-    """Every seed record under ``results_dir`` (only ``profile``'s where given), by name then seed."""
+def read_seed_records(results_dir: str | Path, profile: str | None = None, paper: str = "ganmut") -> list[dict[str, Any]]:
+    """Every seed record of ``paper`` under ``results_dir`` (only ``profile``'s where given), by name then seed."""
     records = []
-    folder = seeds_dir(results_dir)
+    folder = seeds_dir(results_dir, paper)
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         if not _RECORD.match(path.name):
             continue

@@ -77,6 +77,25 @@ def loss_series(log: list[dict[str, Any]], phase: str) -> dict[str, tuple[list[i
     return out
 
 
+def late_change(log: list[dict[str, Any]], key: str, window: int = 1000) -> dict[str, Any]:
+    """Is a logged loss still moving at the end of a run? The mean of ``key``
+    over the last ``window`` steps against its mean over the ``window`` steps
+    before, and the change in % of the earlier mean (a mean over a window,
+    because a single logged interval is noisy)."""
+    phase = key.split("/", 1)[0]
+    steps, values = loss_series(log, phase).get(key, ([], []))
+    if not steps:
+        raise ValueError(f"the log holds no {key!r}")
+    last = max(steps)
+    before = [v for s, v in zip(steps, values) if last - 2 * window < s <= last - window]
+    after = [v for s, v in zip(steps, values) if s > last - window]
+    if not before or not after:
+        raise ValueError(f"the log of {last} steps is too short for two windows of {window}")
+    a, b = sum(before) / len(before), sum(after) / len(after)
+    return {"steps": last, "before": round(a, 4), "last": round(b, 4),
+            "change_pct": round(100 * (b - a) / abs(a), 1) if a else None}
+
+
 def training_summary(record: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per method: steps reached, resolution, batch, width, throughput."""
     rows = []
@@ -102,7 +121,8 @@ def resume_demo(method_name: str, model: dict[str, Any], steps: int, stop_at: in
     ``stop_at`` (what SIGTERM or ``--max-minutes`` does) followed by a resume
     from the run folder. Returns both logs, the step the resumed trainer
     started from, and the largest difference between the two logs' losses."""
-    from gamutlib.training import TrainConfig, get_method, start_run
+    from gamutlib.papers import get_method
+    from gamutlib.training import TrainConfig, start_run
 
     if not 0 < stop_at < steps:
         raise ValueError(f"stop_at must lie strictly between 0 and steps={steps}; got {stop_at}")

@@ -3,7 +3,8 @@
 `sample_identities` picks faces (train and test ids are disjoint),
 `emotion_to_aus` turns an emotion mixture into AUs, `render` draws faces with
 their 68 landmarks in three styles, and `random_faces` makes a whole batch
-with every key of the batch contract (DESIGN.md).
+with every key of the batch contract (README, "Architecture": images in [-1, 1]
+NCHW, AUs 0-5, landmarks in pixels).
 """
 
 from gamutlib.faces.batch import random_faces

@@ -15,10 +15,10 @@ import torch
 import torch.nn.functional as F
 
 from gamutlib.judges.judge_method import JudgeMethod
-from gamutlib.training.method import build_config
+from gamutlib.contract.method import build_config
 from gamutlib.judges.networks import AUJudge, unit_from_pixels
-from gamutlib.training.method import Phase
-from gamutlib.training.registry import register_method
+from gamutlib.contract.method import Phase
+from gamutlib.contract.registry import register_method
 
 
 @dataclass

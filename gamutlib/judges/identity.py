@@ -22,10 +22,10 @@ import torch
 from torch import nn
 
 from gamutlib.judges.judge_method import JudgeMethod
-from gamutlib.training.method import build_config
+from gamutlib.contract.method import build_config
 from gamutlib.judges.networks import IdentityJudge
-from gamutlib.training.method import Phase
-from gamutlib.training.registry import register_method
+from gamutlib.contract.method import Phase
+from gamutlib.contract.registry import register_method
 
 
 @dataclass

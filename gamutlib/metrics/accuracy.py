@@ -17,7 +17,6 @@ import torch
 from gamutlib.constants import EMOTIONS
 from gamutlib.metrics.batched import Generator, Judge, judge_edits, map_batches
 from gamutlib.metrics.checks import check_images, check_probs, check_same_length
-from gamutlib.metrics.registry import register_metric
 
 
 def per_class_accuracy(predicted: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
@@ -78,26 +77,3 @@ def accuracy_real_truth(
     """Accuracy on real faces against the argmax of the ground-truth mixture ``emotion`` (N, 7)."""
     check_probs(emotion, "emotion")
     return accuracy_real(judge, images, emotion.argmax(1), batch_size, device)
-
-
-register_metric(
-    "accuracy_generated",
-    accuracy_generated,
-    better="higher",
-    paper="GANmut Table 3",
-    description="judge accuracy per class on test faces edited towards each emotion with the method's class code",
-)
-register_metric(
-    "accuracy_real_labels",
-    accuracy_real,
-    better="higher",
-    paper="GANmut Table 3 (Real)",
-    description="judge accuracy per class on real test faces against their (noisy) categorical labels",
-)
-register_metric(
-    "accuracy_real_truth",
-    accuracy_real_truth,
-    better="higher",
-    paper="(benchmark only)",
-    description="judge accuracy per class on real test faces against the argmax of the true emotion mixture",
-)

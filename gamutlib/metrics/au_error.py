@@ -19,7 +19,6 @@ from torchmetrics.functional import pearson_corrcoef
 from gamutlib.constants import AU_NAMES
 from gamutlib.metrics.batched import Judge, map_batches
 from gamutlib.metrics.checks import check_aus, check_images, check_same_length
-from gamutlib.metrics.registry import register_metric
 
 
 def au_mse_pcc(predicted: torch.Tensor, target: torch.Tensor) -> dict[str, object]:
@@ -78,19 +77,3 @@ def au_mse_pcc_truth(
     check_same_length(generated=generated, target_aus=target_aus)
     judged = map_batches(au_judge, generated, batch_size, device)
     return au_mse_pcc(judged, target_aus.to(judged.device))
-
-
-register_metric(
-    "au_mse_pcc_judged",
-    au_mse_pcc_judged,
-    better="none",  # MSE lower, PCC higher
-    paper="EGGAN Table 1",
-    description="per-AU MSE and PCC between AU-judge intensities of generated and of target faces",
-)
-register_metric(
-    "au_mse_pcc_truth",
-    au_mse_pcc_truth,
-    better="none",  # MSE lower, PCC higher
-    paper="EGGAN Table 1 (against the renderer's AUs)",
-    description="per-AU MSE and PCC between AU-judge intensities of generated faces and the true target AUs",
-)

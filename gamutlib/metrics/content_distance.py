@@ -15,7 +15,6 @@ import torch
 
 from gamutlib.metrics.batched import Judge, map_batches
 from gamutlib.metrics.checks import check_images, check_same_length
-from gamutlib.metrics.registry import register_metric
 
 
 @torch.no_grad()
@@ -32,19 +31,3 @@ def acd(
     check_same_length(source=source, generated=generated)
     dist = (map_batches(embed, source, batch_size, device) - map_batches(embed, generated, batch_size, device)).norm(dim=1)
     return {"acd": float(dist.mean()), "acd_std": float(dist.std()) if len(dist) > 1 else 0.0, "n_pairs": len(dist)}
-
-
-register_metric(
-    "acd",
-    acd,
-    better="lower",
-    paper="FineGrained Table 1",
-    description="ACD: mean l2 distance between identity embeddings of input faces and their edits",
-)
-register_metric(
-    "acd_same_identity_floor",
-    acd,
-    better="lower",
-    paper="(benchmark only)",
-    description="ACD between two real renders of each identity with different expressions (pass them as source/generated)",
-)

@@ -28,7 +28,6 @@ import torch
 from gamutlib.constants import EMOTIONS
 from gamutlib.metrics.batched import Generator, Judge, judge_edits, map_batches
 from gamutlib.metrics.checks import check_images, check_probs
-from gamutlib.metrics.registry import register_metric
 
 
 def polar_code_grid(radius_step: float = 0.05, angle_steps: int = 21, max_radius: float = 1.0, polar: bool = False) -> torch.Tensor:
@@ -117,18 +116,3 @@ def emotion_reconstruction_error(
         "errors": errors.cpu(),
         "best_codes": codes[best.to(codes.device)].cpu(),
     }
-
-
-for _setting, _k in ((1, 3), (2, 2)):
-    register_metric(
-        f"ere_setting{_setting}",
-        emotion_reconstruction_error,
-        protocol={"top_k": _k, "batch_faces": 16},
-        better="lower",
-        paper="GANmut Table 2",
-        description=(
-            f"ERE Setting {_setting}: targets from the top-{_k} most ambiguous judged face of each batch "
-            "of 16 test faces; best code of the method's grid (pass polar_code_grid(), square_code_grid() "
-            "or categorical_codes())"
-        ),
-    )

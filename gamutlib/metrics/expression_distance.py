@@ -15,7 +15,6 @@ import torch
 from gamutlib.constants import AU_MAX
 from gamutlib.metrics.batched import Judge, map_batches
 from gamutlib.metrics.checks import check_aus, check_images, check_same_length
-from gamutlib.metrics.registry import register_metric
 
 
 def expression_distance(predicted_aus: torch.Tensor, target_aus: torch.Tensor) -> torch.Tensor:
@@ -39,19 +38,3 @@ def ed(
     check_same_length(generated=generated, target_aus=target_aus)
     dist = expression_distance(map_batches(au_judge, generated, batch_size, device), target_aus)
     return {"ed": float(dist.mean()), "ed_std": float(dist.std()) if len(dist) > 1 else 0.0, "n_pairs": len(dist)}
-
-
-register_metric(
-    "ed",
-    ed,
-    better="lower",
-    paper="FineGrained Table 1",
-    description="ED: l2 distance between AU-judge AUs of edited faces and the target AUs, AUs scaled to [0, 1]",
-)
-register_metric(
-    "ed_real_floor",
-    ed,
-    better="lower",
-    paper="(benchmark only)",
-    description="ED of real faces rendered with the target AUs (pass them as generated): the judge's own floor",
-)

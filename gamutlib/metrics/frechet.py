@@ -19,7 +19,6 @@ import torch
 
 from gamutlib.metrics.batched import map_batches
 from gamutlib.metrics.checks import check_images
-from gamutlib.metrics.registry import register_metric
 
 
 def gaussian_stats(features: torch.Tensor | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -91,20 +90,3 @@ def fed_real_halves(
     half = len(real) // 2
     out = fed(features, real[order[:half]], real[order[half : 2 * half]], batch_size, device)
     return {**out, "seed": seed}
-
-
-register_metric(
-    "fed_test",
-    fed,
-    better="lower",
-    paper="GANmut Table 2",
-    description="FED: Fréchet distance of emotion-judge penultimate features, held-out test faces vs their edits",
-)
-register_metric(
-    "fed_real_halves",
-    fed_real_halves,
-    protocol={"seed": 0},
-    better="lower",
-    paper="GANmut Table 2 (Real)",
-    description="FED between two random halves (seed 0) of the held-out test faces",
-)

@@ -14,7 +14,6 @@ import torch
 
 from gamutlib.metrics.pixel_error import l1_error, mse_error
 from gamutlib.metrics.psnr import psnr
-from gamutlib.metrics.registry import register_metric
 from gamutlib.metrics.ssim import ms_ssim, ms_ssim_scales, ssim
 
 
@@ -34,26 +33,3 @@ def reconstruction_quality(preds: torch.Tensor, target: torch.Tensor) -> dict[st
 def modality_transfer_quality(preds: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
     """PortraitGAN's MSE and SSIM of ``preds`` against the true target-modality faces."""
     return {"mse": mse_error(preds, target), "ssim": ssim(preds, target), "n_images": int(preds.shape[0])}
-
-
-register_metric(
-    "reconstruction_l1_psnr_ssim",
-    reconstruction_quality,
-    better="none",
-    paper="FineGrained Table 3",
-    description="L1 / MSE ([0, 1] scale), PSNR, SSIM, MS-SSIM of reconstructions against their inputs",
-)
-register_metric(
-    "edit_vs_truth",
-    reconstruction_quality,
-    better="none",
-    paper="(benchmark only)",
-    description="the same measures of edited faces against the face rendered with the target expression",
-)
-register_metric(
-    "modality_mse_ssim",
-    modality_transfer_quality,
-    better="none",
-    paper="PortraitGAN Table 1",
-    description="MSE ([0, 1] scale) and SSIM of modality transfers against the true target-style render",
-)

@@ -19,7 +19,6 @@ from torchmetrics.image.inception import InceptionScore
 
 from gamutlib.metrics.batched import Judge, map_batches
 from gamutlib.metrics.checks import check_images
-from gamutlib.metrics.registry import register_metric
 
 
 def inception_score_of_logits(logits: torch.Tensor, splits: int = 10, seed: int = 0) -> tuple[float, float]:
@@ -51,13 +50,3 @@ def inception_score(
     check_images(images)
     mean, std = inception_score_of_logits(map_batches(logits, images, batch_size, device), splits, seed)
     return {"is": mean, "is_std": std, "n_images": int(images.shape[0])}
-
-
-register_metric(
-    "is_emotion_judge",
-    inception_score,
-    protocol={"splits": 10, "seed": 0},
-    better="higher",
-    paper="FineGrained Table 1",
-    description="Inception Score on the emotion judge's softmax (7 classes, at most 7), 10 splits",
-)

@@ -13,7 +13,6 @@ from typing import Any, Callable
 import torch
 from torch.utils import benchmark
 
-from gamutlib.metrics.registry import register_metric
 
 
 @torch.no_grad()
@@ -35,12 +34,3 @@ def inference_time(fn: Callable[..., Any], inputs: tuple[Any, ...], repeats: int
         "device": device,
         "threads": torch.get_num_threads(),
     }
-
-
-register_metric(
-    "inference_time",
-    inference_time,
-    better="lower",
-    paper="PortraitGAN Table 1",
-    description="median wall time of one forward pass (torch.utils.benchmark, after warm-up)",
-)

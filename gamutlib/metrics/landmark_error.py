@@ -15,7 +15,6 @@ import torch
 from gamutlib.constants import N_LANDMARKS
 from gamutlib.metrics.batched import Judge, map_batches
 from gamutlib.metrics.checks import check_images, check_same_length
-from gamutlib.metrics.registry import register_metric
 
 OUTER_EYE_CORNERS = (36, 45)
 
@@ -59,19 +58,3 @@ def landmark_nme_judged(
     """NME between the judged landmarks of ``generated`` faces (pixels) and ``target_landmarks``."""
     check_images(generated, "generated")
     return landmark_nme(map_batches(landmark_judge, generated, batch_size, device), target_landmarks)
-
-
-register_metric(
-    "landmark_nme_interocular",
-    landmark_nme,
-    better="lower",
-    paper="300-W convention",
-    description="mean landmark error over the inter-ocular distance (points 36, 45), predicted vs true",
-)
-register_metric(
-    "landmark_nme_judged",
-    landmark_nme_judged,
-    better="lower",
-    paper="PortraitGAN (shape edits)",
-    description="NME of the landmark judge's landmarks on edited faces against the conditioning landmarks",
-)

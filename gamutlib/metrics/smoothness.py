@@ -23,7 +23,6 @@ import torch
 from gamutlib.constants import EMOTIONS
 from gamutlib.metrics.batched import Generator, Judge, judge_edits
 from gamutlib.metrics.checks import check_images
-from gamutlib.metrics.registry import register_metric
 
 RHO_STEPS = 11  # rho_j = 0.1 j, j = 0..10
 
@@ -89,16 +88,3 @@ def smoothness(
         "n_faces": int(images.shape[0]),
         "scores": scores.cpu(),
     }
-
-
-register_metric(
-    "smoothness_rho11",
-    smoothness,
-    protocol={"eps": 1e-3, "steps": RHO_STEPS},
-    better="lower",
-    paper="GANmut Table 1",
-    description=(
-        "largest one-step rise of the target-class softmax over its range along 11 codes rho = 0.1 j "
-        "from neutral to each emotion (path_codes (C, 11, D))"
-    ),
-)

@@ -17,7 +17,6 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from gamutlib.metrics.batched import Judge, map_batches
 from gamutlib.metrics.checks import check_images, check_same_length
-from gamutlib.metrics.registry import register_metric
 
 
 @torch.no_grad()
@@ -90,19 +89,3 @@ def identity_verification(
         "threshold": float(threshold),
         "n_pairs": len(sim),
     }
-
-
-register_metric(
-    "identity_verification",
-    identity_verification,
-    better="higher",
-    paper="EGGAN Table 2",
-    description="% of (source, edited) pairs the identity judge accepts as one person at its shipped threshold",
-)
-register_metric(
-    "identity_verification_real",
-    identity_verification,
-    better="higher",
-    paper="EGGAN Table 2 (Real)",
-    description="the same on two real renders of each identity with different expressions (the upper bound)",
-)

@@ -1,20 +1,22 @@
-"""Editing one face with a trained generator: input checks and weight loading.
+"""Editing one face with a trained generator: input checks, speed variants, the shared editor.
 
-The widget and ``gamut edit`` call the method-specific editors (GANmutEditor,
-GGANmutEditor); this module holds what they share: every value a user types is
-checked here, and a bad one raises one ValueError that names it.
+The widget, ``gamut edit`` and the edit benchmark call the method-specific
+editors (GANmutEditor, GGANmutEditor, both ``SpaceEditor``); this module holds
+what they share: every value a user types is checked against the editor's
+declared controls, and a bad one raises one ValueError that names it.
 """
 
 from __future__ import annotations
 
-import math
 import weakref
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import nn
 
 from gamutlib.constants import EMOTIONS
+from gamutlib.contract.controls import Control, check_values
 
 
 def check_image(x: Any, size: int) -> torch.Tensor:
@@ -41,16 +43,9 @@ def check_image(x: Any, size: int) -> torch.Tensor:
 
 
 def check_scalar(name: str, value: Any, lo: float, hi: float, unit: str = "") -> float:
-    """A finite float in [lo, hi], else a ValueError naming ``name`` and the value."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number in [{lo:g}, {hi:g}]{unit}; got {value!r}") from None
-    if math.isnan(v) or math.isinf(v):
-        raise ValueError(f"{name} must be a finite number in [{lo:g}, {hi:g}]{unit}; got {v}")
-    if not lo <= v <= hi:
-        raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}]{unit}; got {v:g}")
-    return v
+    """A finite float in [lo, hi], else a ValueError naming ``name`` and the value
+    (a one-off control: the same check and message as a declared ``Control``)."""
+    return Control(name, "", lo, hi, unit=unit.strip()).check(value)  # type: ignore[return-value]
 
 
 def emotion_index(emotion: str | int) -> int:
@@ -115,3 +110,91 @@ def run_generator(G: nn.Module, x: torch.Tensor, z: torch.Tensor, variant: str =
     with torch.inference_mode(), torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
         out = net(x, z)
     return out.float().clamp(-1, 1).contiguous()
+
+
+#: The shortcut every emotion editor offers: a named emotion and how far towards it.
+EMOTION = Control("emotion", "a learned emotion, by name (its code at full intensity)", choices=EMOTIONS, default="neutral")
+INTENSITY = Control("intensity", "how far from neutral towards that emotion (0 = neutral, 1 = its full code)",
+                    0.0, 1.0, 1.0)
+
+
+class SpaceEditor:
+    """Edit faces with a generator conditioned on a learned 2-D space (GANmut, GGANmut).
+
+    A subclass declares its ``controls`` (the coordinates of a code, each a
+    ``gamutlib.contract.Control``), says how checked values become a code
+    (``code_of``) and how the emotion shortcut becomes coordinates
+    (``values_for``). The declaration drives ``gamut edit``'s flags, the
+    explorers' sliders, the edit benchmark and every range check.
+    """
+
+    method_cls: type  # the Method whose export the editor loads (GANmut, GGANmut)
+    controls: tuple[Control, ...] = ()
+    shortcuts: tuple[Control, ...] = (EMOTION, INTENSITY)
+    #: Codes the edit benchmark times and checks (gamutlib.bench.edit).
+    example_values: tuple[dict[str, float], ...] = ()
+
+    def __init__(self, G: nn.Module, space: nn.Module, image_size: int = 128, variant: str = "fp32") -> None:
+        self.G = G.eval()
+        self.space = space.eval()
+        self.image_size = image_size
+        self.variant = prepare_generator(self.G, variant)  # see SPEED_VARIANTS
+
+    def use_variant(self, variant: str) -> None:
+        """Run G as ``variant`` from now on (``gamut bench edit`` says which is fastest)."""
+        self.variant = prepare_generator(self.G, variant)
+
+    @classmethod
+    def from_method(cls, method: Any) -> "SpaceEditor":
+        return cls(method.G, method.space, method.cfg.image_size)
+
+    @classmethod
+    def from_weights(cls, name: str | None = None, root: str = "weights", verify: bool = True) -> "SpaceEditor":
+        """Load ``<root>/<name>.safetensors`` (default: the method's name) written by the trainer's export."""
+        from gamutlib.weights import load_into, load_weights
+
+        name = name or cls.method_cls.name
+        expected = {"method": cls.method_cls.name}
+        _, config = load_weights(name, expected=expected, root=root, verify=verify)
+        method = cls.method_cls(config)
+        load_into({"G": method.G, "space": method.space}, name, expected=expected, root=root, verify=verify)
+        return cls.from_method(method)
+
+    # -- what a subclass defines ----------------------------------------------
+
+    def code_of(self, values: dict[str, float]) -> torch.Tensor:
+        """(1, 2): the code of checked coordinate values."""
+        raise NotImplementedError
+
+    def values_for(self, emotion: str | int, intensity: float = 1.0) -> dict[str, float]:
+        """The coordinates of ``emotion`` at ``intensity`` (the shortcut)."""
+        raise NotImplementedError
+
+    # -- shared ----------------------------------------------------------------
+
+    def check(self, values: Mapping[str, Any]) -> dict[str, float]:
+        """Every coordinate checked (a missing one takes its default); a bad one raises naming it."""
+        return check_values(self.controls, values)  # type: ignore[return-value]
+
+    def resolve(self, values: Mapping[str, Any]) -> dict[str, float]:
+        """Coordinates from either the coordinates or the shortcut (``emotion`` and
+        optional ``intensity``), never both; checked."""
+        shortcut = {k: v for k, v in values.items() if k in {c.name for c in self.shortcuts} and v is not None}
+        coordinates = {k: v for k, v in values.items() if k not in shortcut and v is not None}
+        if not shortcut:
+            return self.check(coordinates)
+        if coordinates:
+            raise ValueError(f"give either {'/'.join(c.name for c in self.controls)} or "
+                             f"{'/'.join(c.name for c in self.shortcuts)}, not both")
+        checked = check_values(self.shortcuts, shortcut)
+        if "emotion" not in shortcut:
+            raise ValueError("intensity needs an emotion to go towards")
+        return self.check(self.values_for(checked["emotion"], checked["intensity"]))
+
+    def edit_values(self, x: torch.Tensor, values: Mapping[str, Any]) -> torch.Tensor:
+        """G(x, code of ``values``): coordinates or the emotion shortcut, checked."""
+        return self.edit_code(x, self.code_of(self.resolve(values)))
+
+    def edit_code(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """G(x, z) for codes already checked or produced by codes_for."""
+        return run_generator(self.G, check_image(x, self.image_size), z, self.variant)

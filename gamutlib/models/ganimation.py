@@ -32,14 +32,15 @@ from gamutlib.losses import loss_attention, loss_attention_tv, loss_cls, loss_d_
 from gamutlib.models.stargan import Discriminator
 from gamutlib.models.translation import (
     N_EMOTIONS,
+    TranslationConfig,
     TranslationMethod,
     grid,
     one_hot,
     shuffled_labels,
 )
 from gamutlib.nn import AlignedConv2d, GeneratorTrunk, tile_condition
-from gamutlib.training.method import build_config
-from gamutlib.training.registry import register_method
+from gamutlib.contract.method import build_config
+from gamutlib.contract.registry import register_method
 
 
 class Generator(nn.Module):
@@ -67,24 +68,14 @@ class Generator(nn.Module):
 
 
 @dataclass
-class GANimationConfig:
+class GANimationConfig(TranslationConfig):
     """GANimation's hyperparameters (its code's defaults) with GANmut's lambda_A = 1."""
 
-    image_size: int = 128
     c_dim: int = N_EMOTIONS
-    g_conv_dim: int = 32
-    g_repeat_num: int = 6
-    d_conv_dim: int = 64
-    d_repeat_num: int = 6
     lambda_cls: float = 1.0
     lambda_cyc: float = 10.0
-    lambda_gp: float = 10.0
     lambda_A: float = 1.0
     lambda_tv: float = 1e-5
-    lr: float = 1e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    n_critic: int = 5
-    batch_size: int = 16
 
 
 @register_method("ganimation")

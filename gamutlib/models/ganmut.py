@@ -56,19 +56,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gamutlib.contract import Control, build_config, register_method
 from gamutlib.losses import loss_cls, loss_d_adv, loss_g_adv, loss_info, loss_rec, loss_rho
 from gamutlib.models import stargan
-from gamutlib.models.editor import check_image, check_scalar, emotion_index, prepare_generator, run_generator
+from gamutlib.models.editor import SpaceEditor, check_scalar, emotion_index
 from gamutlib.models.translation import (
     N_EMOTIONS,
+    TranslationConfig,
     TranslationMethod,
     NEUTRAL,
     grid,
     shuffled_labels,
 )
 from gamutlib.nn import DiscriminatorTrunk
-from gamutlib.training.method import build_config
-from gamutlib.training.registry import register_method
 
 Z_DIM = 2  # the paper's 2-D space (the reference code also has a 3-D variant)
 
@@ -176,26 +176,16 @@ class Discriminator(nn.Module):
 
 
 @dataclass
-class GANmutConfig:
+class GANmutConfig(TranslationConfig):
     """The paper's hyperparameters (Sec. 5; supp. Sec. 3); widths as StarGANConfig."""
 
-    image_size: int = 128
-    g_conv_dim: int = 32
-    g_repeat_num: int = 6
-    d_conv_dim: int = 64
-    d_repeat_num: int = 6
     lambda_cls: float = 1.0
     lambda_rec: float = 10.0
-    lambda_gp: float = 10.0
     lambda_info: float = 1.0
     lambda_rho: float = 4.0
     tau: float = 0.2
     code_noise: float = 0.1
     n_c: int = 9
-    lr: float = 1e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    n_critic: int = 5
-    batch_size: int = 16
 
 
 @register_method("ganmut")
@@ -278,38 +268,34 @@ class GANmut(TranslationMethod):
         return {"G": self.G, "space": self.space}
 
 
-class GANmutEditor:
+class GANmutEditor(SpaceEditor):
     """Edit faces with a trained linear GANmut: the API of the widget and ``gamut edit``.
 
     Codes: ``edit(x, theta, rho)`` with theta in radians in [0, 2 pi] (counter-
     clockwise from the +x axis of the learned map; 2 pi is the same direction
     as 0) and rho in [0, 1]; ``edit_xy(x, x_, y_)`` with the point inside the
-    unit disk. Every bad value raises one ValueError that names it.
+    unit disk; ``edit_values(x, {"emotion": "happy", "intensity": 0.8})``.
+    Every bad value raises one ValueError that names it.
     """
 
-    def __init__(self, G: nn.Module, space: LinearConditionSpace, image_size: int = 128, variant: str = "fp32") -> None:
-        self.G = G.eval()
-        self.space = space.eval()
-        self.image_size = image_size
-        self.variant = prepare_generator(self.G, variant)  # see editor.SPEED_VARIANTS
+    method_cls = GANmut
+    controls = (
+        Control("theta", "direction in the learned plane, counter-clockwise from the map's +x axis",
+                0.0, 2 * math.pi, 0.0, unit="radians", label="θ (rad)"),
+        Control("rho", "intensity: the distance from the neutral origin (0 = neutral, 1 = full)", 0.0, 1.0, 0.0,
+                label="ρ"),
+    )
+    example_values = ({"theta": 1.0, "rho": 0.5}, {"theta": 2.5, "rho": 0.9}, {"theta": 4.0, "rho": 0.3},
+                      {"theta": 5.5, "rho": 1.0})
 
-    def use_variant(self, variant: str) -> None:
-        """Run G as ``variant`` from now on (``gamut bench edit`` says which is fastest)."""
-        self.variant = prepare_generator(self.G, variant)
+    def code_of(self, values: dict[str, float]) -> torch.Tensor:
+        return polar_to_xy(torch.tensor([values["theta"]]), torch.tensor([values["rho"]]))
 
-    @classmethod
-    def from_method(cls, method: GANmut) -> "GANmutEditor":
-        return cls(method.G, method.space, method.cfg.image_size)
-
-    @classmethod
-    def from_weights(cls, name: str = "ganmut", root: str = "weights", verify: bool = True) -> "GANmutEditor":
-        """Load ``<root>/<name>.safetensors`` written by the trainer's export."""
-        from gamutlib.weights import load_into, load_weights
-
-        _, config = load_weights(name, expected={"method": GANmut.name}, root=root, verify=verify)
-        method = GANmut(config)
-        load_into({"G": method.G, "space": method.space}, name, expected={"method": GANmut.name}, root=root, verify=verify)
-        return cls.from_method(method)
+    def values_for(self, emotion: str | int, intensity: float = 1.0) -> dict[str, float]:
+        """(theta_c, intensity); neutral is the origin (theta 0, rho 0)."""
+        theta = self.theta_of(emotion)
+        rho = check_scalar("intensity", intensity, 0.0, 1.0)
+        return {"theta": 0.0, "rho": 0.0} if theta is None else {"theta": theta % (2 * math.pi), "rho": rho}
 
     def codes_for(self, emotion: str | int, intensity: float = 1.0) -> torch.Tensor:
         """z (2,) of ``emotion`` at ``intensity`` in [0, 1]: rho v_c (origin for neutral)."""
@@ -327,18 +313,11 @@ class GANmutEditor:
             return float(self.space.angles()[int((self.space.emotion_classes == k).nonzero())])
 
     def edit(self, x: torch.Tensor, theta: float, rho: float) -> torch.Tensor:
-        theta = check_scalar("theta", theta, 0.0, 2 * math.pi, " radians")
-        rho = check_scalar("rho", rho, 0.0, 1.0)
-        z = polar_to_xy(torch.tensor([theta]), torch.tensor([rho]))
-        return run_generator(self.G, check_image(x, self.image_size), z, self.variant)
+        return self.edit_values(x, {"theta": theta, "rho": rho})
 
     def edit_xy(self, x: torch.Tensor, x_: float, y_: float) -> torch.Tensor:
         x_ = check_scalar("x", x_, -1.0, 1.0)
         y_ = check_scalar("y", y_, -1.0, 1.0)
         if x_ * x_ + y_ * y_ > 1.0 + 1e-9:
             raise ValueError(f"(x, y) = ({x_:g}, {y_:g}) lies outside the unit disk of the learned space (rho = {math.hypot(x_, y_):.3g} > 1)")
-        return run_generator(self.G, check_image(x, self.image_size), torch.tensor([[x_, y_]]), self.variant)
-
-    def edit_code(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """G(x, z) for codes already checked or produced by codes_for."""
-        return run_generator(self.G, check_image(x, self.image_size), z, self.variant)
+        return self.edit_code(x, torch.tensor([[x_, y_]]))

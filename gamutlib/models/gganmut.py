@@ -51,13 +51,13 @@ Choices where the paper leaves room:
    our reading of "intensity" for a model that has none built in.
 8. ``space_lr_scale``: the paper trains the modes with G's optimizer (lr 1e-4)
    for 1.8M iterations, i.e. 360k G steps. Adam moves a parameter by at most
-   about lr per step, so in a run 180x shorter (the shipped 10k, 0.56% of
-   1.8M) the modes cannot leave their start (sigma^2 = 1, means near the
-   centre): p_z stays almost uniform over the whole square and L_div then asks
-   G for ambiguous faces. ``space_lr_scale``
-   lets the modes learn faster than G; at 10x they spread apart but also
-   widened, and accuracy did not improve (book/results/ganmut/
-   ablation_gganmut_space_lr.json), so the shipped run keeps the paper's 1x.
+   about lr per step, so in a run 180x shorter (the shipped 10k, 0.56% of 1.8M) the modes cannot leave their
+   start (sigma^2 = 1, means near the centre): p_z stays almost uniform over the
+   whole square and L_div then asks G for ambiguous faces. ``space_lr_scale``
+   lets the modes learn faster than G; in one early exploratory pair of runs
+   at 10x they spread apart but also widened, and accuracy did not improve
+   (17% against 21% at 1x). No script of that pair was kept, so it is not part
+   of the record; the shipped run keeps the paper's 1x.
 9. ``init_eigenvalue``: sigma^2 of every mode at the start (the paper: 1). With
    sigma^2 = 1 and means inside [-0.6, 0.6]^2, p_z is close to uniform over the
    whole square, so at the start L_div asks for ambiguous faces even at the
@@ -77,13 +77,12 @@ from typing import Any, Mapping, NamedTuple
 import torch
 from torch import nn
 
+from gamutlib.contract import Control, build_config, register_method
 from gamutlib.losses import loss_cls, loss_d_adv, loss_div, loss_g_adv, loss_info, loss_rec
 from gamutlib.models import stargan
-from gamutlib.models.editor import check_image, check_scalar, emotion_index, prepare_generator, run_generator
+from gamutlib.models.editor import SpaceEditor, check_scalar, emotion_index
 from gamutlib.models.ganmut import Z_DIM, Discriminator
-from gamutlib.models.translation import N_EMOTIONS, NEUTRAL, TranslationMethod, grid
-from gamutlib.training.method import build_config
-from gamutlib.training.registry import register_method
+from gamutlib.models.translation import N_EMOTIONS, NEUTRAL, TranslationConfig, TranslationMethod, grid
 
 
 class GaussianConditionSpace(nn.Module):
@@ -159,18 +158,12 @@ def sample_gaussian_codes(space: GaussianConditionSpace, n: int, n_c: int, devic
 
 
 @dataclass
-class GGANmutConfig:
+class GGANmutConfig(TranslationConfig):
     """The paper's GGANmut hyperparameters (Sec. 5; supp. Sec. 2-3)."""
 
-    image_size: int = 128
-    g_conv_dim: int = 32
-    g_repeat_num: int = 6
-    d_conv_dim: int = 64
-    d_repeat_num: int = 6
     lambda_cls_d: float = 1.0
     lambda_cls_g: float = 0.5
     lambda_rec: float = 10.0
-    lambda_gp: float = 10.0
     lambda_coord: float = 1.0
     lambda_div: float = 2.0
     #: The space's learning rate as a multiple of lr (choice 8; the paper: 1, the space is part of G).
@@ -178,10 +171,6 @@ class GGANmutConfig:
     #: sigma^2 of every mode at the start (choice 9; the paper: 1).
     init_eigenvalue: float = 1.0
     n_c: int = 7
-    lr: float = 1e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    n_critic: int = 5
-    batch_size: int = 16
 
 
 @register_method("gganmut")
@@ -261,38 +250,25 @@ class GGANmut(TranslationMethod):
         return {"G": self.G, "space": self.space}
 
 
-class GGANmutEditor:
+class GGANmutEditor(SpaceEditor):
     """Edit faces with a trained GGANmut: ``edit_xy(x, x_, y_)`` with the code in
     [-1, 1]^2 (the square G was trained on), ``codes_for(emotion, intensity)``,
     ``p_z(x_, y_)`` for the emotion distribution a code stands for."""
 
-    def __init__(self, G: nn.Module, space: GaussianConditionSpace, image_size: int = 128, variant: str = "fp32") -> None:
-        self.G = G.eval()
-        self.space = space.eval()
-        self.image_size = image_size
-        self.variant = prepare_generator(self.G, variant)  # see editor.SPEED_VARIANTS
+    method_cls = GGANmut
+    controls = (
+        Control("x", "first coordinate of the code in the learned square", -1.0, 1.0, 0.0),
+        Control("y", "second coordinate of the code in the learned square", -1.0, 1.0, 0.0),
+    )
+    example_values = ({"x": 0.3, "y": -0.2}, {"x": -0.6, "y": 0.5}, {"x": 0.8, "y": 0.8}, {"x": 0.0, "y": 0.0})
 
-    def use_variant(self, variant: str) -> None:
-        """Run G as ``variant`` from now on (``gamut bench edit`` says which is fastest)."""
-        self.variant = prepare_generator(self.G, variant)
+    def code_of(self, values: dict[str, float]) -> torch.Tensor:
+        return torch.tensor([[values["x"], values["y"]]])
 
-    @classmethod
-    def from_method(cls, method: GGANmut) -> "GGANmutEditor":
-        return cls(method.G, method.space, method.cfg.image_size)
-
-    @classmethod
-    def from_weights(cls, name: str = "gganmut", root: str = "weights", verify: bool = True) -> "GGANmutEditor":
-        from gamutlib.weights import load_into, load_weights
-
-        _, config = load_weights(name, expected={"method": GGANmut.name}, root=root, verify=verify)
-        method = GGANmut(config)
-        load_into({"G": method.G, "space": method.space}, name, expected={"method": GGANmut.name}, root=root, verify=verify)
-        return cls.from_method(method)
-
-    def _xy(self, x_: float, y_: float) -> torch.Tensor:
-        x_ = check_scalar("x", x_, -1.0, 1.0)
-        y_ = check_scalar("y", y_, -1.0, 1.0)
-        return torch.tensor([[x_, y_]])
+    def values_for(self, emotion: str | int, intensity: float = 1.0) -> dict[str, float]:
+        """The point mu_neutral + intensity (mu_c - mu_neutral) (choice 7)."""
+        z = self.codes_for(emotion, intensity)
+        return {"x": float(z[0]), "y": float(z[1])}
 
     def codes_for(self, emotion: str | int, intensity: float = 1.0) -> torch.Tensor:
         """z (2,): mu_neutral + intensity (mu_c - mu_neutral) (choice 7)."""
@@ -305,10 +281,7 @@ class GGANmutEditor:
     def p_z(self, x_: float, y_: float) -> torch.Tensor:
         """(7,) the emotion distribution of the code (x_, y_)."""
         with torch.no_grad():
-            return self.space.p_z(self._xy(x_, y_))[0]
+            return self.space.p_z(self.code_of(self.check({"x": x_, "y": y_})))[0]
 
     def edit_xy(self, x: torch.Tensor, x_: float, y_: float) -> torch.Tensor:
-        return run_generator(self.G, check_image(x, self.image_size), self._xy(x_, y_), self.variant)
-
-    def edit_code(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        return run_generator(self.G, check_image(x, self.image_size), z, self.variant)
+        return self.edit_values(x, {"x": x_, "y": y_})

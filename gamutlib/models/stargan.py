@@ -6,7 +6,7 @@ both networks and changes only the condition and D's extra head.
 
 Widths: the paper uses conv_dim 64 (8.4 M parameters, 16.8 MB in fp16); the
 shipped default is conv_dim 32 (2.1 M, 4.2 MB, ~50 ms per 128 px face on
-2 CPU cores), see DESIGN.md "Sizes". ``StarGANConfig(conv_dim=64)`` is the paper.
+2 CPU cores), see the README's "Sizes". ``StarGANConfig(g_conv_dim=64)`` is the paper.
 """
 
 from __future__ import annotations
@@ -20,14 +20,15 @@ from torch import nn
 from gamutlib.losses import loss_cls, loss_d_adv, loss_g_adv, loss_rec
 from gamutlib.models.translation import (
     N_EMOTIONS,
+    TranslationConfig,
     TranslationMethod,
     grid,
     one_hot,
     shuffled_labels,
 )
 from gamutlib.nn import AlignedConv2d, DiscriminatorTrunk, GeneratorTrunk, tile_condition
-from gamutlib.training.method import build_config
-from gamutlib.training.registry import register_method
+from gamutlib.contract.method import build_config
+from gamutlib.contract.registry import register_method
 
 
 class Generator(nn.Module):
@@ -61,27 +62,13 @@ class Discriminator(nn.Module):
 
 
 @dataclass
-class StarGANConfig:
-    """StarGAN's hyperparameters (Choi et al. 2018, Sec. 4; its official code).
+class StarGANConfig(TranslationConfig):
+    """StarGAN's hyperparameters (Choi et al. 2018, Sec. 4; its official code);
+    sizes, critic and optimizer in TranslationConfig."""
 
-    ``g_conv_dim`` 32 is the shipped width (the paper's 64 is 16.8 MB in fp16,
-    over the 15 MB file limit, and too slow for a live slider); D is not
-    shipped and keeps the paper's 64.
-    """
-
-    image_size: int = 128
     c_dim: int = N_EMOTIONS
-    g_conv_dim: int = 32
-    g_repeat_num: int = 6
-    d_conv_dim: int = 64
-    d_repeat_num: int = 6
     lambda_cls: float = 1.0
     lambda_rec: float = 10.0
-    lambda_gp: float = 10.0
-    lr: float = 1e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    n_critic: int = 5
-    batch_size: int = 16
 
 
 @register_method("stargan")

@@ -10,7 +10,7 @@ loss terms its paper invents.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, Iterator
 
 import torch
@@ -18,7 +18,7 @@ from torch import nn
 
 from gamutlib.constants import EMOTIONS
 from gamutlib.losses import critic_with_gp
-from gamutlib.training.method import Phase
+from gamutlib.contract.method import Phase
 
 N_EMOTIONS = len(EMOTIONS)
 NEUTRAL = EMOTIONS.index("neutral")
@@ -59,6 +59,27 @@ def random_flip(image: torch.Tensor) -> torch.Tensor:
     survives the mirror."""
     flip = torch.rand(image.shape[0], 1, 1, 1, device=image.device) < 0.5
     return torch.where(flip, image.flip(-1), image)
+
+
+@dataclass
+class TranslationConfig:
+    """What every StarGAN-family method of the study shares: image and network
+    sizes, the WGAN-GP critic, Adam and the batch (StarGAN's official defaults,
+    which GANimation and GANmut kept). ``g_conv_dim`` 32 is the shipped width
+    (the paper's 64 is 16.8 MB in fp16, over the 15 MB file limit, and too
+    slow for a live slider); D is not shipped and keeps the paper's 64. Each
+    method's config adds its own loss weights."""
+
+    image_size: int = 128
+    g_conv_dim: int = 32
+    g_repeat_num: int = 6
+    d_conv_dim: int = 64
+    d_repeat_num: int = 6
+    lambda_gp: float = 10.0
+    lr: float = 1e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    n_critic: int = 5
+    batch_size: int = 16
 
 
 class FaceBatches:

@@ -20,7 +20,9 @@ and receives the *effective* profile as its ``profile`` parameter.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 PROFILES = ("smoke", "cpu", "gpu")
 RECORD_PROFILE = "gpu"
@@ -29,6 +31,19 @@ RECORD_PROFILE = "gpu"
 #: fails naming the cell instead of waiting forever on a kernel that stopped
 #: answering. Smoke cells take seconds; a full cell on a CPU a few minutes.
 CELL_TIMEOUT_S: dict[str, float] = {"smoke": 300.0, "cpu": 3600.0, "gpu": 3600.0}
+
+
+def by_profile(settings: Mapping[str, T], profile: str) -> T:
+    """``settings[profile]``: what a profile affords (sizes, steps), declared for every profile.
+
+    The one place a profile name becomes settings: a table of settings must
+    name exactly the profiles of ``PROFILES``, so a new profile cannot be
+    forgotten by one paper and an unknown one is refused with the known ones."""
+    if set(settings) != set(PROFILES):
+        raise ValueError(f"settings must be given for exactly the profiles {PROFILES}; got {sorted(settings)}")
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILES)}")
+    return settings[profile]
 
 
 def default_profile() -> str:

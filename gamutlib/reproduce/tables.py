@@ -6,7 +6,8 @@
      "paper": {...},            # the paper's own numbers (and where they come from)
      "protocol": "...",         # how ours were made: data, sizes, judges, steps
      "seeds": [0, 1, 2],
-     "tolerance": {"abs": 0.01, "rel": 0.0}}   # optional: opts the table into comparison
+     "tolerance": {"abs": 0.01, "rel": 0.0},   # optional: opts the table into comparison
+     "producer": "notebooks/ganmut/03_evaluation.py"}   # what writes it (a source file or a `gamut` command)
 
 A table is compared with the record only when it carries ``tolerance`` and
 its ``protocol`` string equals the record's (see gamutlib.reproduce.compare).
@@ -21,8 +22,9 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from gamutlib.atomic import atomic_write_text
 from typing import Any
+
+from gamutlib.atomic import atomic_write_text
 
 TOLERANCE_KEYS = {"abs", "rel", "columns"}
 
@@ -56,8 +58,14 @@ def write_table(
     protocol: str,
     seeds: Sequence[int],
     tolerance: Mapping[str, Any] | None = None,
+    producer: str | None = None,
 ) -> Path:
-    """Write one table atomically (temporary file, then rename) and return its path."""
+    """Write one table atomically (temporary file, then rename) and return its path.
+
+    ``producer`` names what writes it (a notebook or script path, or a
+    ``gamut ...`` command); tests/test_producers.py checks that it exists and
+    writes this table. Files of the record written before the field existed
+    are named in gamutlib.reproduce.producers."""
     if not isinstance(protocol, str) or not protocol.strip():
         raise ValueError("protocol must be a non-empty string saying how the numbers were made")
     if not rows or not all(isinstance(row, Mapping) for row in rows):
@@ -73,6 +81,8 @@ def write_table(
     if tolerance is not None:
         check_tolerance(tolerance)
         table["tolerance"] = dict(tolerance)
+    if producer is not None:
+        table["producer"] = producer
     try:
         text = json.dumps(table, indent=1, allow_nan=False, sort_keys=False) + "\n"
     except ValueError as error:  # NaN or inf

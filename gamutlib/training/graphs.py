@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from gamutlib.training.method import Phase
+from gamutlib.contract.method import Phase
 
 if TYPE_CHECKING:
     from gamutlib.training.trainer import Trainer

@@ -1,6 +1,6 @@
 """The one training loop of gamut.
 
-A method (gamutlib/training/method.py) supplies networks, optimizer settings,
+A method (gamutlib/contract/method.py) supplies networks, optimizer settings,
 loss phases and data; the Trainer owns everything else: optimizers and LR
 schedules, bf16 autocast, channels_last, fused Adam, CUDA graphs and
 torch.compile where they work, EMA, checkpoints with exact resume, JSONL logs,
@@ -44,7 +44,7 @@ from gamutlib.training.checkpoint import (
 from gamutlib.training.config import TrainConfig, channels_last_nets, enabled
 from gamutlib.training.ema import EMA
 from gamutlib.training.graphs import PhaseGraph
-from gamutlib.training.method import Method, Phase
+from gamutlib.contract.method import Method, Phase
 from gamutlib.training.run_folder import JsonlLog, new_run_folder, read_config, save_grid, write_config
 from gamutlib.training.schedules import linear_decay
 

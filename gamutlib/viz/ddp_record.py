@@ -22,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from gamutlib.reproduce.layout import RECORD_RESULTS
-from gamutlib.training.scaling import images_per_step, logged_rates, read_log
+from gamutlib.bench.ddp import images_per_step, logged_rates, read_log
 
 DDP_RECORD = RECORD_RESULTS / "engine"
 

@@ -11,7 +11,7 @@ from typing import Any
 from matplotlib.axes import Axes
 
 from gamutlib.reproduce.layout import RECORD_RESULTS
-from gamutlib.training.bench import VARIANT_LABELS
+from gamutlib.bench.train import VARIANT_LABELS
 
 TRAIN_SPEED = RECORD_RESULTS / "engine" / "train_speed.json"
 

@@ -1,19 +1,18 @@
-"""Interactive explorers (ipywidgets) and the face sources they edit.
+"""Interactive explorers (ipywidgets).
 
 ``GANmutExplorer(editor, judge=None, source=0)`` (rho/theta sliders) and
-``GGANmutExplorer`` (x/y sliders) edit a benchmark face or an image file live
-and draw the current code on the learned map; ``explorer.snapshot()`` is the
-static figure for the rendered book. ipywidgets is imported only when an
-explorer is built, so the face sources work without the notebook extra.
+``GGANmutExplorer`` (x/y sliders), or ``explorer_for(editor)``, edit a
+benchmark face or an image file live and draw the current code on the learned
+map; the sliders are the editor's declared controls. ``explorer.snapshot()``
+is the static figure for the rendered book. The faces they edit come from
+``gamutlib.face_source``. ipywidgets is imported only when an explorer is built.
 """
 
-from gamutlib.widgets.source import FaceSource, benchmark_face, face_source, load_face
-
-__all__ = ["FaceSource", "GANmutExplorer", "GGANmutExplorer", "benchmark_face", "explorer_for", "face_source", "load_face"]
+__all__ = ["Explorer", "GANmutExplorer", "GGANmutExplorer", "explorer_for"]
 
 
 def __getattr__(name: str):
-    if name in ("GANmutExplorer", "GGANmutExplorer", "Explorer", "explorer_for"):
+    if name in __all__:
         from gamutlib.widgets import explorer
 
         return getattr(explorer, name)

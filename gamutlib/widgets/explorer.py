@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -35,10 +34,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from gamutlib.constants import EMOTIONS
+from gamutlib.contract.controls import Control
 from gamutlib.viz.condition_space import plot_gaussian_space, plot_linear_space
 from gamutlib.viz.emotion_bars import plot_emotion_bars
 from gamutlib.viz.image_grid import plot_image_grid, png_bytes, rgba_png
-from gamutlib.widgets.source import Align, FaceSource, face_source
+from gamutlib.face_source import Align, FaceSource, face_source
 
 Source = int | str | Path | torch.Tensor | FaceSource
 
@@ -49,18 +49,6 @@ def _ipywidgets():
     except ImportError as err:
         raise ImportError("the explorers need ipywidgets: pip install 'gamut[notebook]'") from err
     return ipywidgets
-
-
-@dataclass(frozen=True)
-class Coordinate:
-    """One slider of an explorer."""
-
-    name: str  # keyword of set() and of the editor's check ("theta", "rho", "x", "y")
-    label: str  # what the slider shows
-    lo: float
-    hi: float
-    default: float
-    step: float
 
 
 class EmotionReader:
@@ -95,9 +83,10 @@ class EmotionReader:
 
 class Explorer:
     """What both explorers share: the source face, the sliders, the images, the
-    map figure and the message line. Subclasses say how a code is edited and drawn."""
+    map figure and the message line. The sliders are the editor's declared
+    controls (``editor.controls``), checked by the editor; subclasses say how a
+    code is drawn on the map."""
 
-    coordinates: tuple[Coordinate, ...] = ()
     map_title = "learned space"
 
     def __init__(
@@ -112,6 +101,7 @@ class Explorer:
     ) -> None:
         w = _ipywidgets()
         self.editor = editor
+        self.coordinates: tuple[Control, ...] = tuple(editor.controls)
         self.size = int(editor.image_size)
         self.reader = EmotionReader(judge) if judge is not None else None
         self.align = align
@@ -128,7 +118,8 @@ class Explorer:
         self.path_box = w.Text(value=str(source) if isinstance(source, (str, Path)) else "", placeholder="or an image file path",
                                description="image file", continuous_update=False)
         self.sliders = {
-            c.name: w.FloatSlider(value=c.default, min=c.lo, max=c.hi, step=c.step, description=c.label,
+            c.name: w.FloatSlider(value=c.default, min=c.lo, max=c.hi, step=c.step, description=c.label or c.name,
+                                  tooltip=c.meaning,
                                   continuous_update=continuous_update, readout_format=".2f")
             for c in self.coordinates
         }
@@ -161,8 +152,8 @@ class Explorer:
     # -- what a subclass defines -------------------------------------------
 
     def edit(self, face: torch.Tensor, values: dict[str, float]) -> torch.Tensor:
-        """G(face, code of ``values``); raises ValueError for a bad value."""
-        raise NotImplementedError
+        """G(face, code of ``values``); the editor raises ValueError naming a bad value."""
+        return self.editor.edit_values(face, values)
 
     def point(self, values: dict[str, float]) -> tuple[float, float]:
         """Where the code lies on the map."""
@@ -359,10 +350,6 @@ class GANmutExplorer(Explorer):
     rho in [0, 1] (0 is the neutral origin).
     """
 
-    coordinates = (
-        Coordinate("theta", "θ (rad)", 0.0, 2 * math.pi, 0.0, 0.01),
-        Coordinate("rho", "ρ", 0.0, 1.0, 0.0, 0.01),
-    )
     map_title = "learned directions v_c"
 
     def __init__(self, editor: Any, judge: Any | None = None, source: Source = 0, **options: Any) -> None:
@@ -374,9 +361,6 @@ class GANmutExplorer(Explorer):
                 " (use GGANmutExplorer for a GGANmutEditor, or explorer_for(editor))"
             )
         super().__init__(editor, judge, source, **options)
-
-    def edit(self, face: torch.Tensor, values: dict[str, float]) -> torch.Tensor:
-        return self.editor.edit(face, values["theta"], values["rho"])
 
     def point(self, values: dict[str, float]) -> tuple[float, float]:
         return values["rho"] * math.cos(values["theta"]), values["rho"] * math.sin(values["theta"])
@@ -418,10 +402,6 @@ class GGANmutExplorer(Explorer):
     """x/y explorer of a Gaussian GGANmut (``gamutlib.models.gganmut.GGANmutEditor``):
     codes in [-1, 1]^2, the map coloured by the class p_z favours."""
 
-    coordinates = (
-        Coordinate("x", "x", -1.0, 1.0, 0.0, 0.01),
-        Coordinate("y", "y", -1.0, 1.0, 0.0, 0.01),
-    )
     map_title = "learned modes (μ_c, Σ_c)"
 
     def __init__(self, editor: Any, judge: Any | None = None, source: Source = 0, **options: Any) -> None:
@@ -437,9 +417,6 @@ class GGANmutExplorer(Explorer):
     def _has_bars(self) -> bool:
         return True  # p_z is always there to show
 
-    def edit(self, face: torch.Tensor, values: dict[str, float]) -> torch.Tensor:
-        return self.editor.edit_xy(face, values["x"], values["y"])
-
     def point(self, values: dict[str, float]) -> tuple[float, float]:
         return values["x"], values["y"]
 
@@ -447,8 +424,7 @@ class GGANmutExplorer(Explorer):
         plot_gaussian_space(self.editor.space, ax=ax, resolution=81)
 
     def values_for(self, emotion: str) -> dict[str, float]:
-        z = self.editor.codes_for(emotion, 1.0)
-        return {"x": float(z[0]), "y": float(z[1])}
+        return self.editor.values_for(emotion, 1.0)
 
     def code_bars(self, values: dict[str, float]) -> dict[str, torch.Tensor]:
         return {"p_z (code)": self.editor.p_z(values["x"], values["y"])}

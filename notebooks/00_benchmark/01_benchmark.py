@@ -42,7 +42,7 @@ from IPython.display import Image, Markdown, display
 
 from gamutlib.constants import AU_IDS, EMOTIONS, STYLES
 from gamutlib.faces.grids import au_strips, benchmark_identity, confusion_figure, emotion_grid, identity_grid, style_grid
-from gamutlib.faces.truth_checks import truth_checks, write_truth_checks
+from gamutlib.evaluation.benchmark_truth import truth_checks, write_truth_checks
 from gamutlib.reproduce import read_table, show_table
 from gamutlib.viz.image_grid import figure_png, plot_image_grid
 

@@ -50,13 +50,13 @@ from gamutlib.constants import EMOTIONS
 from gamutlib.faces import random_faces
 from gamutlib.losses import loss_attention, loss_attention_tv, loss_cls, loss_div, loss_info, loss_rho, rho_hat
 from gamutlib.models import ganimation, stargan
-from gamutlib.models.footprint import generator_footprint
+from gamutlib.bench.footprint import generator_footprint
 from gamutlib.models.ganmut import Discriminator, LinearConditionSpace, sample_linear_codes
 from gamutlib.models.gganmut import GaussianConditionSpace, sample_gaussian_codes
 from gamutlib.models.translation import grid, one_hot
 from gamutlib.nn import tile_condition
 from gamutlib.reproduce import show_table, write_table
-from gamutlib.training.registry import get_method
+from gamutlib.papers import get_method
 from gamutlib.viz.architecture import plot_ganmut_architecture
 from gamutlib.viz.condition_space import EMOTION_COLORS, plot_gaussian_space, plot_linear_space
 

@@ -18,17 +18,17 @@
 # GANmut) are trained by the same engine, `gamut train`, on the built-in
 # benchmark with categorical labels only, as the paper trains on AffectNet's
 # labels. This chapter shows how a run is started and configured, puts the
-# paper's settings beside ours, plots the recorded training curves and sample
-# grids, and demonstrates, live and on a tiny model, that a stopped run
-# resumes exactly where it stopped. No GPU training happens here: the curves
-# and grids are the record of the GPU runs.
+# paper's settings beside ours, and plots the recorded training curves and
+# sample grids. No GPU training happens here: the curves and grids are the
+# record of the GPU runs. The engine itself (exact resume, its speed against
+# a reference-style loop, several GPUs) has its own chapter,
+# [The training engine](../engine/01_engine.ipynb).
 
 # %% tags=["parameters"]
 profile = "smoke"  # smoke | cpu | gpu: how much work this run may afford
 results_dir = "book/results"  # where the tables go, relative to the repository root
 
 # %%
-import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -36,16 +36,13 @@ from IPython.display import Image as IPImage
 from IPython.display import display
 from PIL import Image
 
-from gamutlib.evaluation.ganmut import PAPER_TRAINING, SERIES
+from gamutlib.evaluation.ganmut import PAPER_TRAINING
 from gamutlib.evaluation.seeds import read_seed_logs
-from gamutlib.evaluation.training_record import loss_series, read_training_record, resume_demo, training_summary
+from gamutlib.evaluation.training_record import late_change, loss_series, read_training_record, training_summary
+from gamutlib.papers import weight_names
 from gamutlib.reproduce import show_table
 from gamutlib.training.config import read_config_file
-from gamutlib.training.scaling import run_speed
-from gamutlib.viz.ddp_record import (DDP_RECORD, loss_check_rows, plot_ddp_losses, read_ddp_record, run_label,
-                                     speed_rows, speed_spread)
 from gamutlib.viz.image_grid import jpeg_strip
-from gamutlib.viz.train_speed import ablation_rows, plot_ablation, read_train_speed, speed_table
 
 plt.rcParams["figure.dpi"] = 60  # keep the pages small
 CONFIGS = Path("gamutlib/models/configs")
@@ -75,7 +72,7 @@ print((CONFIGS / "ganmut.toml").read_text())
 # Shared hyperparameters are the paper's. What differs: the data (the
 # rendered benchmark for AffectNet), the generator width (32, not 64: the
 # paper width would not fit the 15 MB file limit nor run a live slider on a
-# laptop; see the design notes), and above all the number of iterations: the
+# laptop; see the model chapter and the README's "Sizes"), and above all the number of iterations: the
 # paper trains 1M (GGANmut 1.8M) at 128 px; ours trains every generator 10k
 # iterations (about 2.3 minutes on one H100), three seeds each, four runs at a
 # time on a 4-GPU machine (`scripts/gpu/train_seeds.sh`, which also scores each
@@ -83,10 +80,15 @@ print((CONFIGS / "ganmut.toml").read_text())
 # change from the paper's settings: GGANmut's modes start sharp
 # ($\sigma^2 = 0.05$, not 1), for the reason and the measured difference given
 # in the evaluation chapter.
+#
+# A second difference is the arithmetic: the paper's code trains in float32,
+# ours trained with the engine's default on CUDA, bf16 autocast (see
+# [the engine chapter](../engine/01_engine.ipynb)); the resolved configs of
+# the runs record it as `precision = "auto"`, which is bf16 on a GPU.
 
 # %%
 rows = []
-for name in SERIES:
+for name in weight_names("ganmut"):
     cfg = read_config_file(CONFIGS / f"{name}.toml")
     rows.append({"config": name, "method": cfg.get("method", name), "planned steps": cfg["train"].get("steps"),
                  **{k: v for k, v in cfg.get("model", {}).items()}})
@@ -108,42 +110,7 @@ if record:
         row["share of the paper's 1M"] = f"{100 * row['steps'] / 1_000_000:.2f}%"
     display(show_table({"rows": summary, "protocol": "the recorded GPU runs (seed 0)", "seeds": [0]}))
 else:
-    print("No recorded runs under this results folder: the curves below come from the live demo only.")
-
-# %% [markdown]
-# ## Resuming: stop, continue, and get the same run
-#
-# A run stops cleanly on SIGTERM or after `--max-minutes` (it writes a
-# checkpoint first) and continues with
-#
-# ```
-# gamut train ganmut --resume runs/00000-ganmut
-# ```
-#
-# A checkpoint holds the weights, the optimiser and schedule states, every
-# random generator and the data stream's position, so the continuation is the
-# run that never stopped. Live, on a tiny GANmut (32 px, width 8): train 4
-# steps straight through; train again with a stop request after step 2, then
-# resume from the run folder; compare.
-
-# %%
-with tempfile.TemporaryDirectory() as tmp:
-    demo = resume_demo(
-        "ganmut",
-        {"image_size": 32, "g_conv_dim": 8, "g_repeat_num": 1, "d_conv_dim": 8, "d_repeat_num": 4,
-         "batch_size": 4, "n_critic": 2, "n_c": 2},
-        steps=4, stop_at=2, out=tmp,
-    )
-print(f"stopped early: {demo['stopped_early']} at step {demo['stopped_at']}; checkpoints: {demo['checkpoints']}")
-print(f"the resumed trainer started at step {demo['resumed_from']} and finished at step {demo['final_step']}")
-print(f"largest difference between the two logs' losses: {demo['max_loss_difference']:.3g}")
-print(f"final generator weights identical: {demo['weights_equal']}")
-show_table({"rows": [{"run": "straight", **{k: round(v, 5) for k, v in r.items() if k.endswith('loss')}, "step": r["step"]}
-                     for r in demo["straight"]]
-            + [{"run": "stopped + resumed", **{k: round(v, 5) for k, v in r.items() if k.endswith('loss')}, "step": r["step"]}
-               for r in demo["resumed"]],
-            "protocol": "tiny GANmut on CPU, seed 0", "seeds": [0]},
-           columns=["run", "step", "D/loss", "G/loss"])
+    print("No recorded runs under this results folder.")
 
 # %% [markdown]
 # ## Training curves
@@ -154,8 +121,11 @@ show_table({"rows": [{"run": "straight", **{k: round(v, 5) for k, v in r.items()
 # reconstruction terms fall.
 
 # %%
-runs = record or {"demo (tiny, live)": {"log": demo["straight"]}}
-fig, axes = plt.subplots(2, len(runs), figsize=(3.0 * len(runs), 4.4), squeeze=False, constrained_layout=True)
+runs = record
+if not runs:
+    print("No recorded runs under this results folder: no curves to draw.")
+fig, axes = plt.subplots(2, max(len(runs), 1), figsize=(3.0 * max(len(runs), 1), 4.4), squeeze=False,
+                         constrained_layout=True)
 for col, (name, entry) in enumerate(runs.items()):
     for row, phase in enumerate(("D", "G")):
         ax = axes[row, col]
@@ -173,10 +143,6 @@ plt.show()
 # The three seeds of each generator: G's classification loss on its edits
 # (the term that makes an edit show its emotion) over training. Where the
 # seeds' curves part, so do their scores in the evaluation chapter.
-# In the record, StarGAN's, GANimation's and GGANmut's curves have flattened
-# by 10k steps while both GANmut runs are still falling: the linear model is
-# further from convergence in this budget, one reason to expect its lower
-# accuracy in the evaluation chapter.
 
 # %%
 by_name = read_seed_logs(results_dir)
@@ -196,6 +162,26 @@ else:
     print("No seed logs under", Path(results_dir) / "ganmut" / "seeds" / "logs")
 
 # %% [markdown]
+# Have the runs converged? The table compares each loss's mean over the last
+# 1000 steps with its mean over the 1000 before. None has flattened: in the
+# record, G's classification loss still falls by about 30% in every StarGAN
+# seed (its total G loss by 32% in seed 0), by 14-28% for GANimation and both
+# GANmut runs, and by 3-18% for GGANmut. Every generator is still learning
+# when its 10k iterations end, so the evaluation chapter measures generators
+# short of convergence, StarGAN as much as GANmut.
+
+# %%
+late_rows = [{"run": f"{name} seed {seed}", **{f"{key} {part}": late_change(log, key)[part]
+                                              for key in ("G/loss_cls", "G/loss") for part in ("before", "last", "change_pct")}}
+             for name, logs in by_name.items() for seed, log in logs]
+if late_rows:
+    show_table({"rows": late_rows, "protocol": "mean of each logged loss over the 1000 steps before the last 1000 "
+                                               "('before') and over the last 1000 ('last'); change in % of 'before'",
+                "seeds": [0, 1, 2]})
+else:
+    print("No seed logs: nothing to compare.")
+
+# %% [markdown]
 # ## Sample grids over training
 #
 # The engine draws the same training faces at fixed steps: rows are inputs;
@@ -212,168 +198,3 @@ for name, grids in shown.items():
     print(f"{name}: steps {', '.join(str(step) for step, _ in picks)} (left to right)")
     display(IPImage(data=jpeg_strip([Image.open(path) for _, path in picks]), format="jpeg"))
 
-# %% [markdown]
-# ## How fast the engine trains
-#
-# `gamut bench train` times the engine against a loop written the way the
-# official StarGAN solver writes it (eager fp32, labels one-hot encoded on the
-# CPU, `.item()` of every loss each iteration), with the same networks
-# (StarGAN at the paper's width 64, 128 px), losses, initial weights and GPU,
-# in the same process. An iteration is one critic step, with a generator step
-# every fifth. The target: 3x the reference at batch 16, where a 128 px GAN
-# step leaves most of an H100 idle.
-#
-# What the engine does by default on CUDA, each the same maths as the plain
-# computation (the tests compare them in float64):
-#
-# - bf16 autocast, fused Adam, cuDNN autotuning;
-# - each phase (critic step, generator step) captured once as a CUDA graph and
-#   replayed: one launch instead of hundreds;
-# - `torch.compile` of G. D stays eager: the gradient penalty differentiates it
-#   twice, and compiled that way it trained wrong without an error (the
-#   engine's record keeps the run as a warning);
-# - D's real, fake and interpolated batches in one forward
-#   (`gamutlib.losses.critic_with_gp`; D has no batch-coupled layers);
-# - D's convolutions are `CriticConv2d`: their backward is written with
-#   convolutions, so the penalty's double backward runs on cuDNN's regular
-#   kernels. PyTorch's generic double backward computes D's first layer's
-#   term as a convolution with an image-sized kernel, the single largest cost
-#   of an iteration in the profile;
-# - the convolutions with odd channel counts (G's 3 + 7 input channels, its
-#   RGB head, D's first layer) padded with zero channels to multiples of 8;
-#   channels_last for D (not for G: eager instance norm would copy layouts).
-#
-# Below, the record of one H100 (`scripts/gpu/bench_train.sh`): the engine
-# against the reference, and the batch-16 ablation, each default switched off
-# in turn. The benchmark ran in parts, each with its own reference run.
-
-# %%
-speed = read_train_speed()
-display(show_table({"rows": speed_table(speed), "protocol": speed["protocol"], "seeds": speed["seeds"]}))
-row16 = next(r for r in speed["rows"] if r["batch"] == 16)
-fig, ax = plt.subplots(figsize=(6.4, 3.0), constrained_layout=True)
-plot_ablation(row16, ax)
-plt.show()
-display(show_table({"rows": ablation_rows(row16), "protocol": f"batch 16 on {speed['device']}", "seeds": speed["seeds"]}))
-print("3x the reference at batch 16 in every part:", speed["passes"]["ratio_batch16"],
-      "| ratio per part:", speed["ratio_batch16_per_part"])
-
-# %% [markdown]
-# Readings. The reference loop's own speed moves between runs on the same GPU
-# (it waits on Python and kernel launches); the engine's does not, so the
-# ratio is quoted per part. Without CUDA graphs the engine loses most of its
-# lead: at batch 16 launching kernels is most of an iteration. The critic's
-# convolution and the joined forwards are the two changes that took the
-# engine past 3x; the weight-cast cache no longer matters once the critic
-# runs one forward. At batch 64 the reference is less launch-bound and the
-# ratio smaller.
-#
-# The GANmut runs of this book were trained with the engine's earlier
-# defaults. A short GANmut run (3000 steps) with the current defaults, beside the
-# same run with the earlier ones: same schedule and seed, losses in the same
-# range, about twice the images per second.
-
-# %%
-show_table({**speed["ganmut_3000_steps"], "seeds": [0]})
-
-# %% [markdown]
-# ## Training on several GPUs
-#
-# The engine trains data-parallel under `torchrun`, one process per GPU:
-#
-# ```
-# torchrun --nproc_per_node 2 -m gamutlib.cli train ganmut --config gamutlib/models/configs/ganmut.toml
-# ```
-#
-# - `batch_size` is per GPU: two processes at 16 see 32 images a step.
-# - Each rank draws its own data and noise from a per-rank seed (rank 0 keeps
-#   the config's seed, so a one-process run is rank 0 of any larger one);
-#   weights start equal on every rank and gradients are averaged after each
-#   backward.
-# - Rank 0 alone writes the run folder (log, checkpoints, samples); its
-#   `config.json` records `world_size`.
-# - A checkpoint resumes on any number of GPUs. With the same number it is
-#   exact; with another the engine warns and reseeds each rank's data from
-#   (seed, rank, step): a deterministic continuation, not the same run.
-#
-# Measured on 2 H100s by `scripts/gpu/ddp_scaling.sh`, GANmut at 128 px, the
-# same settings in every run. CUDA graphs were off in all runs: the
-# multi-process path runs eager, so the one-GPU reference runs eager too and
-# the speedup is eager against eager. On one GPU the default runs with
-# graphs and compile, which the speed benchmark above found much faster than
-# eager; that gain is not in these numbers. img/s is the median of the logged intervals over all ranks,
-# after two warm-up intervals. The goal: at least 1.8x at 2 GPUs.
-
-# %%
-ddp = read_ddp_record()
-ddp_summary = ddp["summary"]
-goal = ddp_summary["goal"]["speedup_2_gpus"]
-print(f"device: {ddp_summary['device']}; goal of {goal}x at 2 GPUs met: {ddp_summary['passes']['speedup_2_gpus']}")
-show_table({"rows": speed_rows(ddp_summary), "protocol": ddp_summary["protocol"], "seeds": [0]})
-
-# %% [markdown]
-# Two readings keep this number honest. The logged intervals scatter (the
-# quartiles below), so an efficiency of about 100% means no measurable
-# overhead, not a gain. And it is scaling at a fixed per-GPU batch: one card
-# given batch 32 (the loss check's reference run) is at least as fast, because
-# at 128 px a batch of 16 does not fill an H100. Two GPUs pay off when one
-# card's batch is already as large as its memory or the recipe allows.
-
-# %%
-show_table({"rows": [{"run": name, "GPUs x per-GPU batch": run_label(run), **speed_spread(run)}
-                     for name, run in ddp["runs"].items()],
-            "protocol": "img/s of the logged intervals after two warm-up intervals: median and quartiles",
-            "seeds": [0]})
-
-# %% [markdown]
-# The record above is eager against eager. With the engine's current defaults a
-# single GPU replays its phases as CUDA graphs, while the engine's
-# multi-process path runs them eagerly (graph capture is one-process only),
-# so at batch 16 per GPU one H100 now trains GANmut faster than two.
-# Two short runs with the defaults (600 steps, `scripts/gpu/ddp_defaults_check.sh`):
-
-# %%
-show_table({"rows": [run_speed(DDP_RECORD / "ddp_defaults" / f"gpus{n}") for n in (1, 2)],
-            "protocol": "GANmut at 128 px, batch 16 per GPU, the engine's defaults, torchrun; median img/s of the "
-                        "logged intervals after two warm-up intervals", "seeds": [0]})
-
-# %% [markdown]
-# ### Does two-GPU training learn the same thing?
-#
-# Two processes at batch 16 and one process at batch 32 (with GANmut's `n_c`
-# doubled to match, 18 = 2 x 9) see the same number of images per step, so
-# after the same 4000 steps their losses should be comparable. Below, the
-# curves against images seen; the shaded window is the last quarter of
-# training, over which the table compares each loss's mean, beside its
-# spread (the larger std of the two runs over that window).
-
-# %%
-fig, axes = plt.subplots(1, 3, figsize=(7.8, 2.2), constrained_layout=True)
-plot_ddp_losses({k: ddp["runs"][k] for k in ("ddp_2gpu", "single_b32")}, axes=axes)
-plt.show()
-
-# %%
-check = ddp_summary["loss_check"]
-inside = [r["loss"] for r in check["rows"] if r["within_spread"]]
-outside = [r["loss"] for r in check["rows"] if not r["within_spread"]]
-print(f"images seen: {check['images_multi']} (2 processes) vs {check['images_single']} (1 process)")
-print(f"{len(inside)} of {len(check['rows'])} losses within two spreads; outside: {', '.join(outside) or 'none'}")
-show_table({"rows": loss_check_rows(ddp_summary),
-            "protocol": f"mean of each loss over the last {check['tail']:.0%} of steps; one training seed per side",
-            "seeds": [0]})
-
-# %% [markdown]
-# What this check can and cannot say. Each side is one training run with one
-# seed, so the spread in the table is only the step-to-step noise inside one
-# run; how much two seeds of the same setup differ is not measured, and a
-# gap larger than the step-to-step noise is not by itself a difference
-# between one and two GPUs. The two terms that fall outside are the
-# generator's classification and intensity terms. The classification loss
-# follows the same course in both runs (it climbs while the critic learns
-# the classes, then falls as the generator catches up), but in this record
-# the fall comes later in the two-GPU run, so the shaded window catches one
-# run mostly before it and the other after; the intensity term falls alike
-# in both and ends a little higher with two GPUs. Whether such gaps belong to
-# two GPUs or to the seed would take a few seeds per side to tell. The
-# critic's losses, the reconstruction and both total losses agree within
-# their spread.

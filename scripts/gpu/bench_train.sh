@@ -10,9 +10,9 @@
 #   b16b  batch 16: critic "pair", no weight-cast cache, channels_last everywhere, no padding, graphs-only
 #   b64   batch 64: no compile, graphs-only
 # Writes $OUT/<part>.json and .log, and $OUT/train_speed.json merging the parts
-# found in $OUT (gamutlib.training.bench.merge_parts). Run the parts over two
+# found in $OUT (gamutlib.bench.train.merge_parts). Run the parts over two
 # GPU commands if one would pass its time limit, then merge their JSONs with
-#   python -c 'import sys,json; from gamutlib.training.bench import merge_parts, write_result; \
+#   python -c 'import sys,json; from gamutlib.bench.train import merge_parts, write_result; \
 #     write_result(merge_parts([json.load(open(p)) for p in sys.argv[1:]]), "train_speed.json")' b16a.json b16b.json b64.json
 set -uo pipefail
 OUT=${OUT:?set OUT to the output folder}
@@ -41,7 +41,7 @@ part b64 200 --batch 64 --variant engine_no_compile --variant engine_graphs_only
 "$PY" - "$OUT" <<'PYEOF'
 import json, sys
 from pathlib import Path
-from gamutlib.training.bench import merge_parts, write_result
+from gamutlib.bench.train import merge_parts, write_result
 out = Path(sys.argv[1])
 parts = [json.loads((out / f"{n}.json").read_text()) for n in ("b16a", "b16b", "b64") if (out / f"{n}.json").exists()]
 if not parts:

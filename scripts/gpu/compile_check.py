@@ -18,7 +18,7 @@ import sys
 
 import torch
 
-from gamutlib.training.bench import BenchStarGAN, build_networks, make_pool
+from gamutlib.bench.train import BenchStarGAN, build_networks, make_pool
 
 
 def grads(net):

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from gamutlib.losses.gradient_penalty import critic_with_gp
-from gamutlib.training.bench import build_networks, plain_convs
+from gamutlib.bench.train import build_networks, plain_convs
 
 
 def critic_step(D, real, fake, label, batching, precision):

@@ -32,7 +32,7 @@ from gamutlib.models.ganmut import LinearConditionSpace, sample_linear_codes
 from gamutlib.models.gganmut import GaussianConditionSpace, sample_gaussian_codes
 from gamutlib.models.translation import shuffled_labels
 from gamutlib.training.config import TrainConfig
-from gamutlib.training.registry import get_method
+from gamutlib.papers import get_method
 from gamutlib.training.trainer import Trainer
 
 METHODS = ("stargan", "ganimation", "ganmut", "gganmut")

@@ -7,7 +7,7 @@
    and channels_last: GPU time per op and input shapes (torch.profiler,
    record_shapes).
 2. The same for whole training iterations of engine variants
-   (gamutlib.training.bench.VARIANTS; default engine_no_graphs: with CUDA
+   (gamutlib.bench.train.VARIANTS; default engine_no_graphs: with CUDA
    graphs the profiler sees one launch).
 
 This is how the critic's generic double backward showed up as the largest
@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
-from gamutlib.training import bench
+from gamutlib.bench import train as bench
 
 
 def op_table(prof, iters):

@@ -23,7 +23,8 @@ PY=${PYTHON:-python3}
 RUNS=${RUNS:-runs/ganmut}
 TRAIN_SECONDS=${TRAIN_SECONDS:-400}
 PROBE_MINUTES=${PROBE_MINUTES:-0.75}
-METHODS=${METHODS:-"stargan ganimation ganmut ganmut_rho1 gganmut"}
+# The series' shipped generators and the method each holds come from the paper registry.
+METHODS=${METHODS:-$("$PY" -m gamutlib.papers weights ganmut)}
 JUDGE_AU=${JUDGE_AU:-0}
 START=$(date +%s)
 # Several runs share the machine's cores: without a cap every one starts a
@@ -31,7 +32,7 @@ START=$(date +%s)
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-3}
 mkdir -p "$OUT" "$RUNS"
 elapsed() { echo $(( $(date +%s) - START )); }
-method_of() { case $1 in ganmut_rho1) echo ganmut ;; *) echo "$1" ;; esac; }
+method_of() { "$PY" -m gamutlib.papers method-of "$1"; }
 
 # Resolved configs as JSON (TOML in, overrides in), one per run name.
 write_config() {  # write_config NAME STEPS DECAY FILE

@@ -1,31 +1,27 @@
 """How big each shipped generator is: parameters and fp16 safetensors bytes.
 
-DESIGN.md's size table holds for every method of the GANmut series because
-they share StarGAN's generator; the heads and the condition spaces add little.
-The bytes are those of the exact file ``gamutlib.weights.export_weights`` would
-write (tensors and header), computed in memory.
+What a method ships is its ``export()`` (normally G, plus GANmut's condition
+space), built through the paper registry at the requested width, so every
+method of every paper is measured the same way. The GANmut series shares
+StarGAN's generator, so its four methods differ only by their heads and
+condition spaces. The bytes are those of the exact file
+``gamutlib.weights.export_weights`` would write (tensors and header),
+computed in memory.
 """
 
 from __future__ import annotations
-
-from typing import Callable
 
 import torch
 from safetensors.torch import save as st_save_bytes
 from torch import nn
 
-from gamutlib.models import ganimation, stargan
-from gamutlib.models.ganmut import Z_DIM, LinearConditionSpace
-from gamutlib.models.gganmut import GaussianConditionSpace
-from gamutlib.models.translation import N_EMOTIONS
 
-#: What each method ships (its ``export()``), built without the discriminator.
-SHIPPED: dict[str, Callable[[int, int], dict[str, nn.Module]]] = {
-    "stargan": lambda width, blocks: {"G": stargan.Generator(width, N_EMOTIONS, blocks)},
-    "ganimation": lambda width, blocks: {"G": ganimation.Generator(width, N_EMOTIONS, blocks)},
-    "ganmut": lambda width, blocks: {"G": stargan.Generator(width, Z_DIM, blocks), "space": LinearConditionSpace()},
-    "gganmut": lambda width, blocks: {"G": stargan.Generator(width, Z_DIM, blocks), "space": GaussianConditionSpace()},
-}
+def shipped_modules(method: str, g_conv_dim: int = 32, g_repeat_num: int = 6) -> dict[str, nn.Module]:
+    """What ``method`` exports at this width and depth (its discriminator is built too, then dropped)."""
+    from gamutlib.papers import get_method
+
+    with torch.no_grad():
+        return get_method(method, {"g_conv_dim": g_conv_dim, "g_repeat_num": g_repeat_num}).export()
 
 
 def fp16_file_bytes(modules: dict[str, nn.Module]) -> int:
@@ -41,10 +37,7 @@ def fp16_file_bytes(modules: dict[str, nn.Module]) -> int:
 def generator_footprint(method: str, g_conv_dim: int = 32, g_repeat_num: int = 6) -> dict[str, float | int | str]:
     """One row: the method, its G width and depth, parameters of what ships
     (G plus the condition space) and the fp16 file size in MB (10^6 bytes)."""
-    if method not in SHIPPED:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(SHIPPED)}")
-    with torch.no_grad():
-        modules = SHIPPED[method](g_conv_dim, g_repeat_num)
+    modules = shipped_modules(method, g_conv_dim, g_repeat_num)
     params = sum(p.numel() for m in modules.values() for p in m.parameters())
     space = sum(p.numel() for name, m in modules.items() if name == "space" for p in m.parameters())
     return {

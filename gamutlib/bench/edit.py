@@ -1,7 +1,10 @@
 """Latency of one live edit (``gamut bench edit``): what a slider move costs.
 
-One edit is the editor's own path, the one the explorers call: input checks,
-the code from (theta, rho) or (x, y), G, clamping back to a float32 image. It
+One edit is the editor's own path, the one the explorers call: the checks of
+its declared controls, the code from their values (GANmut's theta and rho,
+GGANmut's x and y), G, clamping back to a float32 image. The codes timed are
+the editor's declared ``example_values``; the editor comes from the paper
+registry, so any editable method can be timed. It
 is timed call by call with ``time.perf_counter`` after warm-up (batch 1, 128 px,
 a benchmark face), so the median and the 90th percentile are of single edits.
 The variants' calls are interleaved (A B C A B C ...), so a burst of load from
@@ -33,20 +36,15 @@ from gamutlib.models.editor import SPEED_VARIANTS
 
 QUALITY_TOL = 2 * 2 / 255  # two 8-bit grey levels, in [-1, 1] units
 TARGET_MEDIAN_MS = 40.0
-CODES = {"ganmut": [(1.0, 0.5), (2.5, 0.9), (4.0, 0.3), (5.5, 1.0)], "gganmut": [(0.3, -0.2), (-0.6, 0.5), (0.8, 0.8), (0.0, 0.0)]}
 
 
 def load_bench_editor(method: str, weights: str | None = None) -> tuple[Any, str]:
     """The editor of ``method`` from its weights, else a random-init one of the
     shipped architecture (latency does not depend on training); and which it is."""
+    from gamutlib.papers import editor_class
     from gamutlib.weights import SHIPPED_ROOT
 
-    if method == "ganmut":
-        from gamutlib.models.ganmut import GANmut as Method, GANmutEditor as Editor
-    elif method == "gganmut":
-        from gamutlib.models.gganmut import GGANmut as Method, GGANmutEditor as Editor
-    else:
-        raise ValueError(f"method must be 'ganmut' or 'gganmut'; got {method!r}")
+    Editor = editor_class(method)
     path = Path(weights) if weights else SHIPPED_ROOT / f"{method}.safetensors"
     if path.exists():
         return Editor.from_weights(path.stem, root=str(path.parent)), str(path)
@@ -54,13 +52,11 @@ def load_bench_editor(method: str, weights: str | None = None) -> tuple[Any, str
         raise ValueError(f"no weights at {path}; make them with `gamut train {method} --export {path.stem}`")
     torch.manual_seed(0)
     shown = os.path.relpath(path) if path.is_absolute() else str(path)
-    return Editor.from_method(Method()), f"random init (no {shown} yet; same architecture as the shipped export)"
+    return Editor.from_method(Editor.method_cls()), f"random init (no {shown} yet; same architecture as the shipped export)"
 
 
-def _edit_fn(editor: Any, method: str) -> Callable[[torch.Tensor, tuple[float, float]], torch.Tensor]:
-    if method == "ganmut":
-        return lambda face, code: editor.edit(face, *code)
-    return lambda face, code: editor.edit_xy(face, *code)
+def _edit_fn(editor: Any) -> Callable[[torch.Tensor, dict[str, float]], torch.Tensor]:
+    return editor.edit_values
 
 
 def quality(edit: Callable, face: torch.Tensor, codes: list, reference: list[torch.Tensor]) -> tuple[float, float]:
@@ -80,7 +76,7 @@ def bench_edit(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Time every variant; returns {"rows", "protocol", "seeds", "chosen"}."""
-    from gamutlib.widgets.source import benchmark_face
+    from gamutlib.face_source import benchmark_face
 
     if threads < 1 or repeats < 5 or runs < 1:
         raise ValueError(f"threads >= 1, repeats >= 5 and runs >= 1 are needed; got {threads}, {repeats}, {runs}")
@@ -90,8 +86,8 @@ def bench_edit(
     torch.set_num_threads(threads)
     editor, origin = load_bench_editor(method, weights)
     face = benchmark_face(seed, editor.image_size).face
-    codes = CODES[method]
-    edit = _edit_fn(editor, method)
+    codes = list(editor.example_values)
+    edit = _edit_fn(editor)
     editor.use_variant("fp32")
     reference = [edit(face, code) for code in codes]
 
@@ -104,7 +100,7 @@ def bench_edit(
         candidate = copy.deepcopy(editor)
         try:
             candidate.use_variant(variant)
-            fn_edit = _edit_fn(candidate, method)
+            fn_edit = _edit_fn(candidate)
             if variant == "compiled":
                 t0 = time.perf_counter()
                 fn_edit(face, codes[0])  # compiles here

@@ -40,7 +40,7 @@ from gamutlib.devices import device_name, resolve_device, synchronize
 from gamutlib.losses.gradient_penalty import critic_with_gp
 from gamutlib.nn.aligned import AlignedConv2d
 from gamutlib.training.config import TrainConfig
-from gamutlib.training.method import Phase
+from gamutlib.contract.method import Phase
 from gamutlib.training.trainer import Trainer
 
 LAMBDA_CLS, LAMBDA_REC, LAMBDA_GP = 1.0, 10.0, 10.0

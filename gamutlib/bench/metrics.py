@@ -31,9 +31,8 @@ from gamutlib.devices import device_name, resolve_device, synchronize
 from gamutlib.evaluation import ganmut as ev
 
 TARGET_S = 60.0
-#: The evaluation chapter's test-face seed (its TEST_SEED); the faces must be the chapter's.
-TEST_SEED = 1234
-PROFILES = ("smoke", "cpu", "gpu")
+#: The evaluation chapter's test-face seed; the faces must be the chapter's.
+TEST_SEED = ev.TEST_SEED
 
 
 @dataclass
@@ -59,21 +58,16 @@ def chapter_inputs(profile: str = "gpu", device: str | torch.device = "auto", we
     ``allow_fallback`` stands in a two-step GANmut when the shipped file is absent,
     as the chapter does on its smoke profile; a timing of it says nothing about the
     shipped network's cost beyond the code path."""
-    from gamutlib.data import FaceTestSet
     from gamutlib.judges.loading import load_emotion_judge
 
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILES)}")
+    sizes = ev.sizes_for(profile)  # refuses an unknown profile, naming the known ones
     dev = resolve_device(device)
-    sizes = ev.sizes_for(profile)
     torch.manual_seed(0)  # as the chapter, before anything is built
     judge = load_emotion_judge(dev)
     model = ev.load_or_fallback("ganmut", root=weights_dir, device=dev, allow_fallback=allow_fallback)
-    n_test = max(sizes.n_fed, sizes.n_faces, sizes.n_smooth_faces)
-    test = FaceTestSet(n_test, size=128, seed=TEST_SEED, device=dev)
-    images, labels = test.data["image"], test.data["label"]
+    images, labels = ev.test_faces(sizes, dev)
     return MetricInputs(profile, dev, sizes, model, judge, model.search_grid(sizes), images[: sizes.n_faces],
-                        images[: sizes.n_fed], labels[: sizes.n_fed], n_test)
+                        images[: sizes.n_fed], labels[: sizes.n_fed], sizes.n_test)
 
 
 def timed(fn: Callable[[], Any], device: torch.device) -> tuple[Any, float]:
@@ -172,5 +166,5 @@ def write_metric_speed(result: dict[str, Any], out: str | Path = "book/results/j
         target.parent.parent, target.parent.name, target.stem, rows=result["rows"],
         paper_numbers={"source": "GANmut reports no evaluation time; the target (ERE + FED in <= "
                        f"{TARGET_S:g} s on one H100) is this project's"},
-        protocol=result["protocol"], seeds=result["seeds"],
+        protocol=result["protocol"], seeds=result["seeds"], producer="gamut bench metrics",
     )

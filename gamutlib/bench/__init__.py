@@ -1,0 +1,12 @@
+"""Every speed and size measurement of the study, one module each (``gamut bench ...``).
+
+- ``train``: the engine against a reference-style eager StarGAN loop (img/s);
+- ``ddp``: multi-GPU images/s and the loss check from torchrun run folders;
+- ``edit``: CPU latency of one live edit per speed variant, any editable method;
+- ``metrics``: seconds for GANmut's ERE and FED over the evaluation's test set;
+- ``render``: faces/s of the benchmark renderer;
+- ``footprint``: parameters and fp16 file bytes of what a method ships.
+
+This package sits above models, the engine and the evaluations (it times
+them); nothing below imports it.
+"""
