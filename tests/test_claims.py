@@ -139,12 +139,13 @@ def test_ganmut_claims_from_records(record, tmp_path):
     # without records every claim about our numbers is not testable
     empty = ganmut_claims([], paper_values(record))
     assert {r["verdict"] for r in empty} == {"not testable here"}
-    path = write_claims(tmp_path / "out", "ganmut", rows, source="GANmut", protocol="fixture", seeds=[0, 1, 2])
+    path = write_claims(tmp_path / "out", "ganmut", rows, source="GANmut", protocol="fixture", seeds=[0, 1, 2],
+                        producer="notebooks/ganmut/03_evaluation.py")
     table = read_table(tmp_path / "out", "ganmut", "claims")
     assert path.exists() and table["rows"] == rows and "tolerance" not in table
     assert sum(verdict_counts(rows).values()) == len(rows)
     with pytest.raises(ValueError, match="columns"):
-        write_claims(tmp_path / "out", "ganmut", [{**rows[0], "extra": 1}], source="s", protocol="p", seeds=[0])
+        write_claims(tmp_path / "out", "ganmut", [{**rows[0], "extra": 1}], source="s", protocol="p", seeds=[0], producer="p")
 
 
 def test_claims_add_what_longer_runs_show(record):

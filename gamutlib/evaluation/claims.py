@@ -147,7 +147,7 @@ def verdict_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 
 def write_claims(results_dir: Any, paper: str, rows: Sequence[Mapping[str, Any]], source: str, protocol: str,
-                 seeds: Sequence[int]) -> Any:
+                 seeds: Sequence[int], producer: str) -> Any:
     """``{results_dir}/<paper>/claims.json`` through write_table (no tolerance: a
     verdict table is re-derived from the records, never compared cell by cell)."""
     from gamutlib.reproduce import write_table
@@ -157,4 +157,5 @@ def write_claims(results_dir: Any, paper: str, rows: Sequence[Mapping[str, Any]]
             raise ValueError(f"a claim row has the columns {COLUMNS}; got {tuple(row)}")
         claim_row(**row)  # validates the verdict and the texts
     return write_table(results_dir, paper, "claims", rows=list(rows),
-                       paper_numbers={"source": source, "verdicts": list(VERDICTS)}, protocol=protocol, seeds=list(seeds))
+                       paper_numbers={"source": source, "verdicts": list(VERDICTS)}, protocol=protocol, seeds=list(seeds),
+                       producer=producer)

@@ -19,6 +19,8 @@ testable here.
 
 from __future__ import annotations
 
+from gamutlib.evaluation.ganmut_records import CHAPTER
+
 import math
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -220,7 +222,7 @@ def record_claims(record_dir: Any, results_dir: Any) -> list[dict[str, str]]:
     truth = json.loads(truth_path.read_text())["rows"] if truth_path.exists() else []
     rows = ganmut_claims(seeds, paper_values(record_dir), truth, read_training_length(record_dir))
     seed_ids = sorted({int(r["seed"]) for r in seeds})
-    write_claims(results_dir, "ganmut", rows, source="GANmut (CVPR 2021) Tables 1-3, Fig. 1, 3, 7; supplement",
+    write_claims(results_dir, "ganmut", rows, producer=CHAPTER, source="GANmut (CVPR 2021) Tables 1-3, Fig. 1, 3, 7; supplement",
                  protocol=("verdicts computed from the seed records (10k schedule, gpu profile, mean ± sample std over "
                            f"seeds {seed_ids}), the paper fields of Tables 1-3, gamut_vs_truth (seed 0) and, where "
                            "recorded, the training-length runs; rules in gamutlib.evaluation.claims and "

@@ -27,6 +27,9 @@ from typing import Any, Mapping
 
 #: The summary metrics of a run record: name -> (table, key). Lower is better
 #: for all but accuracy.
+#: The chapter that writes the series' tables (recorded in each JSON as its producer).
+CHAPTER = "notebooks/ganmut/03_evaluation.py"
+
 METRICS = {
     "accuracy": ("table3", "mean"),
     "fed": ("table2", "fed"),

@@ -19,8 +19,7 @@ from gamutlib.evaluation.protocol import EvaluationRun, TableProtocol
 from gamutlib.metrics.accuracy import accuracy_real
 
 PAPER = "ganmut"
-#: The chapter that writes these tables (recorded in each JSON as its producer).
-CHAPTER = "notebooks/ganmut/03_evaluation.py"
+from gamutlib.evaluation.ganmut_records import CHAPTER  # noqa: F401  (the producer of these tables)
 
 
 def open_run(profile: str, weights_dir: str = "weights", device: str | torch.device | None = None,

@@ -11,6 +11,8 @@ different seeds differ by about sqrt(2) std, so a difference within
 
 from __future__ import annotations
 
+from gamutlib.evaluation.ganmut_records import CHAPTER
+
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -91,5 +93,6 @@ def record_precision(record_dir: str | Path, results_dir: str | Path, name: str 
     rows = precision_rows(fp32, bf16)
     write_table(results_dir, "ganmut", "precision_bf16_vs_fp32", rows=rows,
                 paper_numbers={"source": "the paper's code trains in fp32; it reports no precision comparison"},
-                protocol=protocol(fp32, bf16), seeds=sorted({int(r["seed"]) for r in bf16}))
+                protocol=protocol(fp32, bf16), seeds=sorted({int(r["seed"]) for r in bf16}),
+                producer=CHAPTER)
     return rows

@@ -17,6 +17,8 @@ beside them, read from the tables' ``paper`` fields.
 
 from __future__ import annotations
 
+from gamutlib.evaluation.ganmut_records import CHAPTER
+
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -140,5 +142,6 @@ def record_training_length(record_dir: str | Path, results_dir: str | Path) -> l
         return None
     rows = training_length_rows(long, shipped_records(record_dir))
     write_table(results_dir, "ganmut", "training_length", rows=rows, paper_numbers=paper_numbers(paper_values(record_dir)),
-                protocol=PROTOCOL, seeds=sorted({int(r.get("seed", 0)) for r in long}))
+                protocol=PROTOCOL, seeds=sorted({int(r.get("seed", 0)) for r in long}),
+                producer=CHAPTER)
     return rows
