@@ -5,7 +5,9 @@
 
 IMAGE is either an aligned face crop of the generator's size (used as is) or a
 photo, which is aligned with dlib (the ``real`` extra) and gets the edited face
-pasted back (``--crop`` writes the edited crop instead). Every bad input ends
+pasted back over the face alone (``--crop`` writes the edited crop instead);
+gamutlib.data.photo does that, fast on large photos. The shipped generators
+were trained on rendered faces, which the help and the output say. Every bad input ends
 in one line saying what is wrong: a file that is not an image, a face of the
 wrong size, a NaN or out-of-range code, missing weights (with the command that
 makes them).
@@ -76,6 +78,7 @@ def write_atomically(image: Any, target: Path) -> None:
 
 def run_edit(method: str, image: str, code: dict[str, float], out: str, weights: str | None, align: str, crop: bool) -> str:
     """Check the code, load the editor and the face, edit, write; returns what was written."""
+    from gamutlib.data.photo import DOMAIN_GAP_NOTE, align_photo, is_photo
     from gamutlib.models.editor import check_scalar
     from gamutlib.widgets.source import load_face
 
@@ -87,7 +90,10 @@ def run_edit(method: str, image: str, code: dict[str, float], out: str, weights:
         raise click.ClickException(str(err)) from None
     editor = load_editor(method, weights)
     try:
-        source = load_face(image, editor.image_size, align)  # type: ignore[arg-type]
+        if is_photo(image, editor.image_size, align):
+            source = align_photo(image, editor.image_size)
+        else:
+            source = load_face(image, editor.image_size, align)  # type: ignore[arg-type]
         if method == "ganmut":
             edited = editor.edit(source.face, code["theta"], code["rho"])
         else:
@@ -97,9 +103,10 @@ def run_edit(method: str, image: str, code: dict[str, float], out: str, weights:
         raise click.ClickException(str(err)) from None
     target = Path(out)
     write_atomically(result, target)
-    h, w = result.shape[-2:]
+    h, w = result.shape[:2] if result.ndim == 3 and result.shape[-1] == 3 else result.shape[-2:]
     how = "edited face pasted back into the photo" if source.photo is not None and not crop else "edited face"
-    return f"wrote {target} ({w}x{h}, {how})"
+    note = f"\nnote: {DOMAIN_GAP_NOTE}" if source.photo is not None else ""
+    return f"wrote {target} ({w}x{h}, {how}){note}"
 
 
 _common = [
@@ -120,7 +127,12 @@ def _with_common(f):
 
 @click.group()
 def edit() -> None:
-    """Edit the expression of one face (a face crop or a photo)."""
+    """Edit the expression of one face (a face crop or a photo).
+
+    The shipped generators were trained on rendered faces, not photographs:
+    on a real photo the edit is weak and may shift colours. A photo's edit is
+    pasted back over the face alone; the rest of the photo is unchanged.
+    """
 
 
 @edit.command("ganmut")
