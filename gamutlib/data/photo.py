@@ -128,14 +128,23 @@ def _shift(transform: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def align_photo(path: str | Path, size: int, detect_side: int = DETECT_SIDE) -> PhotoFace:
-    """Read a photo, find its largest face and align it to a ``size`` px crop.
+def align_photo(
+    source: str | Path | np.ndarray, size: int, detect_side: int = DETECT_SIDE, name: str | None = None
+) -> PhotoFace:
+    """Read a photo (a file, or an (H, W, 3) uint8 array called ``name``),
+    find its largest face and align it to a ``size`` px crop.
 
     Every failure is one ValueError naming the file: unreadable or oversized,
     no face found, a face too small to fill the crop.
     """
-    path = Path(path)
-    rgb = open_rgb(path)
+    if isinstance(source, np.ndarray):
+        if source.dtype != np.uint8 or source.ndim != 3 or source.shape[-1] != 3:
+            raise ValueError(f"{name or 'photo'}: expected an (H, W, 3) uint8 array, got {source.dtype} {source.shape}")
+        path = Path(name or "photo")
+        rgb = Image.fromarray(source)
+    else:
+        path = Path(source)
+        rgb = open_rgb(path)
     w, h = rgb.size
     try:  # before any work: dlib, its detector and the 68-point model of the real extra
         _align.require_dlib()
