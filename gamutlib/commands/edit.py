@@ -7,8 +7,8 @@ IMAGE is either an aligned face crop of the generator's size (used as is) or a
 photo, which is aligned with dlib (the ``real`` extra) and gets the edited face
 pasted back over the face alone (``--crop`` writes the edited crop instead);
 gamutlib.data.photo does that, fast on large photos. The shipped generators
-were trained on rendered faces, which the help and the output say. Every bad input ends
-in one line saying what is wrong: a file that is not an image, a face of the
+were trained on rendered faces, which the help and the output say. Every bad
+input ends in one line saying what is wrong: a file that is not an image, a face of the
 wrong size, a NaN or out-of-range code, missing weights (with the command that
 makes them).
 """
@@ -78,6 +78,8 @@ def write_atomically(image: Any, target: Path) -> None:
 
 def run_edit(method: str, image: str, code: dict[str, float], out: str, weights: str | None, align: str, crop: bool) -> str:
     """Check the code, load the editor and the face, edit, write; returns what was written."""
+    import numpy as np
+
     from gamutlib.data.photo import DOMAIN_GAP_NOTE, align_photo, is_photo
     from gamutlib.models.editor import check_scalar
     from gamutlib.widgets.source import load_face
@@ -103,7 +105,8 @@ def run_edit(method: str, image: str, code: dict[str, float], out: str, weights:
         raise click.ClickException(str(err)) from None
     target = Path(out)
     write_atomically(result, target)
-    h, w = result.shape[:2] if result.ndim == 3 and result.shape[-1] == 3 else result.shape[-2:]
+    # a pasted photo comes back as an (H, W, 3) uint8 array, a crop as a tensor
+    h, w = result.shape[:2] if isinstance(result, np.ndarray) else result.shape[-2:]
     how = "edited face pasted back into the photo" if source.photo is not None and not crop else "edited face"
     note = f"\nnote: {DOMAIN_GAP_NOTE}" if source.photo is not None else ""
     return f"wrote {target} ({w}x{h}, {how}){note}"
