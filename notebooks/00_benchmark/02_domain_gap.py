@@ -424,7 +424,7 @@ lines = [
     + "; ".join(f"{n} {r:+.0%} -> {p:+.0%}" for n, (r, p) in witnessed.items() if r is not None) + ".",
     (f"- **Verdict: the shipped generators' edits do not carry to photographs.** Rule: an edit carries when the "
      "real-face judge sees it on renders (>= 20 points over no edit) and at least half of that on photos. "
-     + (f"FER2013 sees the edits of {', '.join(seen_on_renders)} on renders, and none of them on photos. "
+     + (f"FER2013 sees the edits of {', '.join(seen_on_renders)} on renders, but less than half of that gain on photos. "
         if seen_on_renders else "FER2013 sees no generator's edits even on renders, so it cannot witness the gap. ")
      if not carried else
      f"- **Verdict: by the rule (>= 20 points over no edit on renders, at least half of it on photos), "
