@@ -147,7 +147,7 @@ def test_oversized_and_face_too_small_are_one_line_errors(weights, tmp_path, mon
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)  # PIL's own bomb error above 20_000 pixels
     result = CliRunner().invoke(main, args)
     assert result.exit_code != 0 and "DecompressionBomb" not in result.output and "Traceback" not in result.output
-    assert f"Error: {path} is too large" in result.output
+    assert f"Error: {path} is too large: 300x200 = 0.1 MP" in result.output
     monkeypatch.undo()
     from gamutlib.data.photo import align_photo
 

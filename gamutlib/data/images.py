@@ -102,7 +102,7 @@ def open_rgb(path: str | Path, max_pixels: int | None = None) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(path)
     except Image.DecompressionBombError:
-        raise ValueError(_too_large(path, None, max_pixels)) from None
+        raise ValueError(_too_large(path, _header_size(path), max_pixels)) from None
     except UnidentifiedImageError as err:
         raise ValueError(f"{path} is not an image file PIL can read") from err
     except OSError as err:
@@ -118,6 +118,23 @@ def open_rgb(path: str | Path, max_pixels: int | None = None) -> Image.Image:
         except OSError as err:  # truncated or corrupt data
             raise ValueError(f"{path}: cannot decode image ({err})") from err
         return _pil_to_rgb(img, path)
+
+
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from the header of a file PIL refused as a decompression bomb.
+
+    PIL checks the size as it opens; lifting its limit for this one header
+    read (nothing is decoded) lets the error say how large the file is.
+    """
+    limit = Image.MAX_IMAGE_PIXELS
+    try:
+        Image.MAX_IMAGE_PIXELS = None
+        with Image.open(path) as img:
+            return img.size
+    except Exception:  # noqa: BLE001 -- the size is only for the message
+        return None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _too_large(path: Path, size: tuple[int, int] | None, max_pixels: int) -> str:

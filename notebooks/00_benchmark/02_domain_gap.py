@@ -266,7 +266,7 @@ table = {
     "rows": rows,
     "protocol": (
         f"real photos: {len(photos)} ({', '.join(p.name for p in photos)}), aligned by dlib (detection on a copy of at "
-        f"most 1024 px, upsample 1) to {SIZE} px; labels by {labelled_by()} on {len(labelled)}. Renders: "
+        f"most 1024 px, upsample 1) to {SIZE} px; {len(labelled)} of them labelled by {labelled_by()}. Renders: "
         f"{n_id} test identities x 7 emotion prototypes (photo style, frontal, intensity 1, no AU noise, seed 7); "
         f"dlib on {sizes['n_dlib']} random photo-style test renders at 256 px (batches of 20, seeds 0, 1, ...). Edits: every shipped generator "
         f"({', '.join(GENERATORS)}), class codes of the GANmut evaluation, on the photos and on {n_control} neutral "
