@@ -35,7 +35,7 @@
 # packages are few: scikit-image's astronaut (Eileen Collins, NASA, public
 # domain) and the test images of the `face_recognition` package's source
 # distribution (official portraits and press photos of Barack Obama and Joe
-# Biden). Five photos of four people; expression labels given by one
+# Biden). Five photos of three people; expression labels given by one
 # annotator (the author of this chapter), by eye, before any judge ran, only
 # where the expression is unmistakable: three photos (two happy, one
 # neutral). This is enough to *show* the gap on real faces and to measure
