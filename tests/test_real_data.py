@@ -21,9 +21,13 @@ from gamutlib.data.align import (
     real_model_path,
 )
 from gamutlib.data.images import (
+    MAX_PIXELS,
+    MIN_CROP_SIDE,
+    GreyscaleImageWarning,
     check_image_batch,
     image_from_array,
     image_to_uint8,
+    open_rgb,
     read_image,
     read_image_crop,
 )
@@ -72,7 +76,8 @@ def test_read_image_maps_uint8_to_unit_range(tmp_path):
 
 
 def test_read_image_converts_grey_and_alpha(tmp_path):
-    grey = read_image(_write_png(tmp_path / "g.png", 255, mode="L"))
+    with pytest.warns(GreyscaleImageWarning, match=r"g\.png: greyscale image \(mode L\)"):
+        grey = read_image(_write_png(tmp_path / "g.png", 255, mode="L"))
     assert grey.shape == (1, 3, 30, 40) and torch.all(grey == 1.0)
     Image.new("RGBA", (4, 4), (255, 255, 255, 0)).save(tmp_path / "t.png")
     assert torch.all(read_image(tmp_path / "t.png") == -1.0)  # transparent -> black
@@ -107,6 +112,36 @@ def test_read_image_crop_moves_points_with_pixels(tmp_path):
         brightest = img[0].sum(0).flatten().argmax().item()
         found = torch.tensor([brightest % 64, brightest // 64], dtype=torch.float32)
         assert (found - expected).abs().max() <= 1.0, (box, found, expected)
+
+
+def test_read_image_refuses_oversized_files_by_header(tmp_path, monkeypatch):
+    # A real 14000 x 13000 PNG is 546 MB decoded; the header alone decides, so a
+    # lowered limit on a small file exercises the same path, and a file above
+    # PIL's own bomb threshold (2 x MAX_PIXELS) shows PIL's error is replaced.
+    _write_png(tmp_path / "big.png", size=(200, 100))
+    with pytest.raises(ValueError, match=r"big\.png is too large: 200x100 = 0\.0 MP, above the limit .*19999 pixels"):
+        open_rgb(tmp_path / "big.png", max_pixels=19_999)
+    assert open_rgb(tmp_path / "big.png", max_pixels=20_000).size == (200, 100)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5_000)  # PIL raises above 10_000
+    with pytest.raises(ValueError, match=r"big\.png is too large: 200x100 = 0\.0 MP"):
+        read_image(tmp_path / "big.png")
+    assert Image.MAX_IMAGE_PIXELS == 5_000  # PIL's limit is put back after reading the header
+    assert MAX_PIXELS >= 24_000_000  # a 24 MP camera photo is read
+
+
+def test_read_image_crop_refuses_tiny_images_and_boxes_outside(tmp_path):
+    _write_png(tmp_path / "tiny.png", size=(5, 5))
+    with pytest.raises(ValueError, match=rf"tiny\.png: the face square is 5 px, below the minimum of {MIN_CROP_SIDE} px"):
+        read_image_crop(tmp_path / "tiny.png", 128)
+    assert read_image_crop(tmp_path / "tiny.png", 4)[0].shape == (1, 3, 4, 4)  # downscaling is fine
+    _write_png(tmp_path / "p.png", size=(100, 80))
+    with pytest.raises(ValueError, match=r"p\.png: face box \(x=150, y=10, w=40, h=40\) lies outside the 100x80 image"):
+        read_image_crop(tmp_path / "p.png", 64, (150.0, 10.0, 40.0, 40.0))
+    with pytest.raises(ValueError, match="lies outside"):
+        read_image_crop(tmp_path / "p.png", 64, (80.0, 10.0, 40.0, 40.0))  # half of it outside
+    # A box overhanging the border by a few pixels is still a face cut by the frame.
+    img, _ = read_image_crop(tmp_path / "p.png", 64, (62.0, 10.0, 40.0, 40.0))
+    assert img.shape == (1, 3, 64, 64)
 
 
 # ------------------------------------------------------------- AffectNet
@@ -168,6 +203,50 @@ def test_affectnet_errors(tmp_path):
     (tmp_path / "x.png").write_text("garbage")
     with pytest.raises(ValueError, match="x.png is not an image"):
         AffectNetDataset(tmp_path / "d.csv", tmp_path)[0]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ("1.7,0,0", r"line 2: expression '1\.7' is not a whole AffectNet code"),
+        ("nan,0,0", r"line 2: expression 'nan' is not a whole AffectNet code"),
+        ("1,1e30,0", r"line 2: valence 1e\+30 outside AffectNet's range \[-1, 1\]"),
+        ("1,0,-2", r"line 2: arousal -2 outside AffectNet's range \[-1, 1\]"),
+        ("1,inf,0", r"line 2: column 'valence' is not finite"),
+    ],
+)
+def test_affectnet_rejects_bad_codes_and_affect(tmp_path, fields, message):
+    (tmp_path / "a.csv").write_text(f"subDirectory_filePath,expression,valence,arousal\na.png,{fields}\n")
+    with pytest.raises(ValueError, match=message):
+        AffectNetDataset(tmp_path / "a.csv", tmp_path)
+
+
+def test_affectnet_whole_float_code_and_empty_csvs(tmp_path):
+    (tmp_path / "w.csv").write_text("subDirectory_filePath,expression,valence,arousal\na.png,3.0,-1,1\n")
+    assert [EMOTIONS[r.label] for r in AffectNetDataset(tmp_path / "w.csv", tmp_path).records] == ["surprised"]
+    (tmp_path / "h.csv").write_text(_AFFECTNET_HEADER)
+    with pytest.raises(ValueError, match=r"h\.csv: no usable rows \(only a header"):
+        AffectNetDataset(tmp_path / "h.csv", tmp_path)
+    (tmp_path / "d.csv").write_text("subDirectory_filePath,expression\na.png,7\nb.png,10\n")
+    with pytest.raises(ValueError, match=r"d\.csv: no usable rows .*7 contempt"):
+        AffectNetDataset(tmp_path / "d.csv", tmp_path)
+    (tmp_path / "l.csv").write_bytes("subDirectory_filePath,expression\nd\u00e9j\u00e0.png,1\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"l\.csv is not UTF-8 text"):
+        AffectNetDataset(tmp_path / "l.csv", tmp_path)
+    # A byte-order mark (a spreadsheet's export) does not hide the first column.
+    (tmp_path / "b.csv").write_bytes(b"\xef\xbb\xbfsubDirectory_filePath,expression\na.png,1\n")
+    assert len(AffectNetDataset(tmp_path / "b.csv", tmp_path)) == 1
+
+
+def test_affectnet_box_outside_and_tiny_face(tmp_path):
+    _write_png(tmp_path / "a.png", size=(64, 48))
+    header = "subDirectory_filePath,face_x,face_y,face_width,face_height,expression\n"
+    (tmp_path / "o.csv").write_text(header + "a.png,300,200,40,40,1\n")
+    with pytest.raises(ValueError, match=r"a\.png: face box .* lies outside the 64x48 image"):
+        AffectNetDataset(tmp_path / "o.csv", tmp_path, size=32)[0]
+    (tmp_path / "t.csv").write_text(header + "a.png,10,10,6,6,1\n")
+    with pytest.raises(ValueError, match=r"face square is 6 px, below the minimum"):
+        AffectNetDataset(tmp_path / "t.csv", tmp_path, size=128)[0]
 
 
 # ------------------------------------------------------------------ RaFD
@@ -283,6 +362,25 @@ def test_openface_errors(tmp_path):
     _openface_csv(tmp_path / "f.csv", [_openface_row(5, [1.0] * 17)])
     with pytest.raises(ValueError, match="frame 5 but .* holds 1 images"):
         OpenFaceDataset(tmp_path, tmp_path / "f.csv")
+    _openface_csv(tmp_path / "h.csv", [])
+    with pytest.raises(ValueError, match=r"h\.csv: no usable rows \(only a header"):
+        OpenFaceDataset(tmp_path, tmp_path / "h.csv")
+    _openface_csv(tmp_path / "u.csv", [_openface_row(1, [1.0] * 17)])
+    raw = (tmp_path / "u.csv").read_bytes()
+    (tmp_path / "u.csv").write_bytes(raw.replace(b"face_id", b"face_\xe9d", 1))  # latin-1 'é'
+    with pytest.raises(ValueError, match=r"u\.csv is not UTF-8 text \(byte \d+"):
+        OpenFaceDataset(tmp_path, tmp_path / "u.csv")
+
+
+def test_rafd_refuses_tiny_photos_and_warns_on_grey(tmp_path):
+    Image.new("RGB", (5, 5)).save(tmp_path / "Rafd090_01_Caucasian_female_angry_frontal.png")
+    with pytest.raises(ValueError, match=r"Rafd090_01.*face square is 5 px, below the minimum of 32 px"):
+        RaFDDataset(tmp_path, size=128)[0]
+    (tmp_path / "Rafd090_01_Caucasian_female_angry_frontal.png").unlink()
+    Image.new("L", (68, 102), 90).save(tmp_path / "Rafd090_02_Caucasian_male_sad_frontal.png")
+    with pytest.warns(GreyscaleImageWarning, match="Rafd090_02.*greyscale"):
+        item = RaFDDataset(tmp_path, size=32)[0]
+    assert torch.equal(item["image"][0], item["image"][1])  # still usable, channels equal
 
 
 # ------------------------------------------------------------- alignment

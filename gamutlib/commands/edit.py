@@ -8,8 +8,10 @@ One subcommand per editable method of the paper registry; its flags are the
 editor's declared controls (``SpaceEditor.controls``, plus the emotion
 shortcut), so a new editor brings its own flags. IMAGE is either an aligned
 face crop of the generator's size (used as is) or a photo, which is aligned
-with dlib (the ``real`` extra) and gets the edited face pasted back
-(``--crop`` writes the edited crop instead). Every bad input ends in one line
+with dlib (the ``real`` extra) and gets the edited face pasted back over the
+face alone (``--crop`` writes the edited crop instead); gamutlib.data.photo
+does that, fast on large photos. The shipped generators were trained on
+rendered faces, which the help and the output say. Every bad input ends in one line
 saying what is wrong: a file that is not an image, a face of the wrong size, a
 NaN or out-of-range value (naming the control), missing weights (with the
 command that makes them).
@@ -107,6 +109,9 @@ def run_edit(method: str, image: str, values: dict[str, Any], out: str, weights:
              degrees: bool = False) -> str:
     """Check the values, load the editor and the face, edit, write; returns what was written."""
     from gamutlib.papers import editor_class
+    import numpy as np
+
+    from gamutlib.data.photo import DOMAIN_GAP_NOTE, align_photo, is_photo
     from gamutlib.face_source import load_face
 
     try:
@@ -115,16 +120,21 @@ def run_edit(method: str, image: str, values: dict[str, Any], out: str, weights:
         raise click.ClickException(str(err)) from None
     editor = load_editor(method, weights)
     try:
-        source = load_face(image, editor.image_size, align)  # type: ignore[arg-type]
+        if is_photo(image, editor.image_size, align):
+            source = align_photo(image, editor.image_size)
+        else:
+            source = load_face(image, editor.image_size, align)  # type: ignore[arg-type]
         edited = editor.edit_values(source.face, checked)
         result = edited if crop else source.paste(edited)
     except (ValueError, TypeError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from None
     target = Path(out)
     write_atomically(result, target)
-    h, w = result.shape[-2:]
+    # a pasted photo comes back as an (H, W, 3) uint8 array, a crop as a tensor
+    h, w = result.shape[:2] if isinstance(result, np.ndarray) else result.shape[-2:]
     how = "edited face pasted back into the photo" if source.photo is not None and not crop else "edited face"
-    return f"wrote {target} ({w}x{h}, {how})"
+    note = f"\nnote: {DOMAIN_GAP_NOTE}" if source.photo is not None else ""
+    return f"wrote {target} ({w}x{h}, {how}){note}"
 
 
 _common = [
@@ -191,4 +201,9 @@ class EditorGroup(click.Group):
 
 @click.group(cls=EditorGroup)
 def edit() -> None:
-    """Edit the expression of one face (a face crop or a photo)."""
+    """Edit the expression of one face (a face crop or a photo).
+
+    The shipped generators were trained on rendered faces, not photographs:
+    on a real photo the edit is weak and may shift colours. A photo's edit is
+    pasted back over the face alone; the rest of the photo is unchanged.
+    """

@@ -11,6 +11,13 @@ three non-emotion codes are dropped, as in the paper.
 Each item is a dict of the batch contract: ``image`` (3, size, size) cropped
 to the face box, ``label``, ``landmarks`` (68, 2) moved into the crop when
 the CSV has them, and AffectNet's own ``valence`` and ``arousal``.
+
+Every malformed row stops reading with an error naming the file and line:
+an expression that is not a whole code 0..10 (``1.7`` is not "happy"),
+valence or arousal outside AffectNet's [-1, 1] or not finite, a landmark
+list of the wrong length. A CSV with no row left after dropping is an error
+too, as it is for OpenFace and RaFD: an empty dataset would only fail later,
+inside a DataLoader.
 """
 
 from __future__ import annotations
@@ -68,12 +75,43 @@ def _parse_float(value: str, column: str, line: int, csv_path: Path) -> float:
     return out
 
 
+def _parse_code(text: str, line: int, csv_path: Path) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{csv_path}, line {line}: expression {text!r} is not an AffectNet code") from None
+    # int(float("1.7")) would be 1, "happy": only whole numbers are codes.
+    if not math.isfinite(value) or value != int(value):
+        raise ValueError(f"{csv_path}, line {line}: expression {text!r} is not a whole AffectNet code (0..10)")
+    return int(value)
+
+
+def _parse_affect(row: list[str], col: dict[str, int], name: str, line: int, csv_path: Path) -> float | None:
+    if name not in col:
+        return None
+    value = _parse_float(row[col[name]], name, line, csv_path)
+    if not -1.0 <= value <= 1.0:
+        raise ValueError(f"{csv_path}, line {line}: {name} {value:g} outside AffectNet's range [-1, 1]")
+    return value
+
+
 def read_affectnet_csv(csv_path: str | Path, image_root: str | Path) -> list[AffectNetRecord]:
     """Parse and validate an AffectNet CSV; rows with dropped codes are skipped."""
     csv_path, image_root = Path(csv_path), Path(image_root)
     if not csv_path.is_file():
         raise FileNotFoundError(f"AffectNet CSV not found: {csv_path}")
-    with open(csv_path, newline="", encoding="utf-8") as fh:
+    try:
+        return _read_affectnet_csv(csv_path, image_root)
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{csv_path} is not UTF-8 text (byte {err.start}: {err.reason}); is it AffectNet's CSV?"
+        ) from None
+
+
+def _read_affectnet_csv(csv_path: Path, image_root: Path) -> list[AffectNetRecord]:
+    # utf-8-sig: a CSV saved by a spreadsheet starts with a byte-order mark
+    # that would otherwise become part of the first column's name.
+    with open(csv_path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh, skipinitialspace=True)
         try:
             header = [h.strip() for h in next(reader)]
@@ -91,13 +129,7 @@ def read_affectnet_csv(csv_path: str | Path, image_root: str | Path) -> list[Aff
                 continue
             if len(row) != len(header):
                 raise ValueError(f"{csv_path}, line {line}: {len(row)} fields, header has {len(header)}")
-            code_text = row[col["expression"]].strip()
-            try:
-                code = int(float(code_text))
-            except ValueError:
-                raise ValueError(
-                    f"{csv_path}, line {line}: expression {code_text!r} is not an AffectNet code"
-                ) from None
+            code = _parse_code(row[col["expression"]].strip(), line, csv_path)
             if code not in AFFECTNET_CODES:
                 raise ValueError(
                     f"{csv_path}, line {line}: unknown AffectNet expression code {code} (expected 0..10)"
@@ -117,8 +149,8 @@ def read_affectnet_csv(csv_path: str | Path, image_root: str | Path) -> list[Aff
                         f"expected {2 * N_LANDMARKS} (x;y for 68 points)"
                     )
                 landmarks = tuple(_parse_float(v, "facial_landmarks", line, csv_path) for v in values)
-            valence = _parse_float(row[col["valence"]], "valence", line, csv_path) if "valence" in col else None
-            arousal = _parse_float(row[col["arousal"]], "arousal", line, csv_path) if "arousal" in col else None
+            valence = _parse_affect(row, col, "valence", line, csv_path)
+            arousal = _parse_affect(row, col, "arousal", line, csv_path)
             records.append(
                 AffectNetRecord(
                     path=image_root / row[col[_PATH_COLUMN]].strip(),
@@ -129,6 +161,11 @@ def read_affectnet_csv(csv_path: str | Path, image_root: str | Path) -> list[Aff
                     arousal=arousal,
                 )
             )
+    if not records:
+        raise ValueError(
+            f"{csv_path}: no usable rows (only a header, or every row has a dropped code: "
+            "7 contempt, 8 none, 9 uncertain, 10 non-face)"
+        )
     return records
 
 

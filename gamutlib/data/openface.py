@@ -89,7 +89,20 @@ def read_openface_csv(
         raise FileNotFoundError(f"OpenFace CSV not found: {csv_path}")
     if not image_dir.is_dir():
         raise FileNotFoundError(f"image folder not found: {image_dir}")
-    with open(csv_path, newline="", encoding="utf-8") as fh:
+    try:
+        return _read_openface_csv(csv_path, image_dir, filename_column, min_confidence)
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{csv_path} is not UTF-8 text (byte {err.start}: {err.reason}); "
+            "OpenFace writes plain ASCII CSVs: is it the right file, or was it re-saved in another encoding?"
+        ) from None
+
+
+def _read_openface_csv(
+    csv_path: Path, image_dir: Path, filename_column: str | None, min_confidence: float
+) -> list[OpenFaceRecord]:
+    # utf-8-sig: a CSV re-saved by a spreadsheet starts with a byte-order mark.
+    with open(csv_path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh, skipinitialspace=True)
         try:
             header = [h.strip() for h in next(reader)]
@@ -149,7 +162,7 @@ def read_openface_csv(
             pose = tuple(_number(row[col[c]], c, line, csv_path) for c in pose_columns) if has_pose else None
             records.append(OpenFaceRecord(path=path, aus=aus, landmarks=landmarks, pose=pose))  # type: ignore[arg-type]
     if not records:
-        raise ValueError(f"{csv_path}: no usable rows (all failed tracking or below min_confidence)")
+        raise ValueError(f"{csv_path}: no usable rows (only a header, or every row failed tracking or is below min_confidence)")
     return records
 
 

@@ -1,0 +1,195 @@
+"""A real photo to edit: find its face cheaply, align it, paste the edit back.
+
+`gamut edit` on a camera photo used to decode it to float, run dlib's
+detector at full resolution with 2x upsampling and warp the whole frame back:
+28 s and 3.6 GB for 24 MP. Here:
+
+- the photo stays uint8 and only the face's neighbourhood is ever turned into
+  a float tensor;
+- dlib's detector runs on a copy reduced to at most ``DETECT_SIDE`` pixels on
+  its longer side (a face that fills a 24 MP frame is still ~200 px there);
+  the 68 landmarks are then found at full resolution around the detection;
+- the edited crop goes back through the landmarks' convex hull, feathered
+  inwards (`gamutlib.data.align.face_hull_mask`): pixels outside the face
+  are the input's, bit for bit.
+
+Photos above ``gamutlib.data.images.MAX_PIXELS`` are refused from their
+header, before decoding. The generators shipped with gamut were trained on
+rendered faces, not photographs: `DOMAIN_GAP_NOTE` says so where a photo is
+edited.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from gamutlib.data import align as _align
+from gamutlib.data.align import align_from_landmarks, eye_alignment_transform, invert_affine, paste_back
+from gamutlib.data.images import image_from_array, image_to_uint8, open_rgb
+
+__all__ = ["DETECT_SIDE", "DOMAIN_GAP_NOTE", "MAX_UPSCALE", "PhotoFace", "align_photo", "detect_photo_landmarks", "is_photo"]
+
+#: Longer side of the reduced copy dlib's face detector runs on.
+DETECT_SIDE = 1024
+
+#: The most a face may be enlarged to fill the crop: a face whose eyes are
+#: closer than a quarter of the crop's eye distance has too few pixels to edit.
+MAX_UPSCALE = 4.0
+
+DOMAIN_GAP_NOTE = (
+    "the shipped generators were trained on gamut's rendered faces, not on photographs: "
+    "on a real photo the edit is weak, may keep the input's expression and shift colours "
+    "(measured in the book's chapter 'Renders and photographs')"
+)
+
+
+def is_photo(path: str | Path, size: int, align: str = "auto") -> bool:
+    """Whether ``path`` is to be aligned as a photo rather than used as a ``size`` px crop.
+
+    Reads the header only. Any file that cannot be opened answers False, so
+    the caller's reader reports what is wrong with it.
+    """
+    if align == "never":
+        return False
+    try:
+        with Image.open(path) as img:
+            w, h = img.size
+    except Exception:  # noqa: BLE001 -- the reader gives the precise error
+        return False
+    return align == "always" or (w, h) != (size, size)
+
+
+def detect_photo_landmarks(
+    photo: np.ndarray,
+    small: np.ndarray | None = None,
+    upsample: int = 1,
+) -> torch.Tensor | None:
+    """dlib's 68 landmarks (photo pixels) of the largest face, or None.
+
+    ``small`` is the photo reduced by an integer factor (pixel i of it
+    averaging photo pixels k i .. k i + k - 1), on which the detector runs;
+    None runs it on the photo itself.
+    """
+    dlib = _align.require_dlib()
+    h, w = photo.shape[:2]
+    small = photo if small is None else small
+    k = round(w / small.shape[1]) if small is not photo else 1
+    rects = _align.face_detector()(np.ascontiguousarray(small), upsample)
+    if len(rects) == 0:
+        return None
+    rect = max(rects, key=lambda r: r.width() * r.height())
+    left, top = rect.left() * k, rect.top() * k
+    right, bottom = rect.right() * k + k - 1, rect.bottom() * k + k - 1
+    # The shape predictor needs only the face and some context; copying that
+    # region keeps dlib from converting the whole frame.
+    margin = max(right - left, bottom - top) // 2 + 1
+    x0, y0 = max(left - margin, 0), max(top - margin, 0)
+    x1, y1 = min(right + margin + 1, w), min(bottom + margin + 1, h)
+    region = np.ascontiguousarray(photo[y0:y1, x0:x1])
+    shape = _align.load_shape_predictor()(region, dlib.rectangle(left - x0, top - y0, right - x0, bottom - y0))
+    return torch.tensor([[p.x + x0, p.y + y0] for p in shape.parts()], dtype=torch.float32)
+
+
+@dataclass
+class PhotoFace:
+    """A photo's aligned face and the way back into the photo."""
+
+    face: torch.Tensor  # (1, 3, S, S) in [-1, 1]
+    photo: np.ndarray  # (H, W, 3) uint8, the whole photo
+    transform: torch.Tensor  # (1, 2, 3) photo pixels -> face pixels
+    landmarks: torch.Tensor  # (68, 2) in photo pixels
+    description: str
+
+    def paste(self, edited: torch.Tensor, feather: float = 0.1) -> np.ndarray:
+        """The photo with ``edited`` (1, 3, S, S) blended in over the face hull, uint8 (H, W, 3)."""
+        h, w = self.photo.shape[:2]
+        x0, y0 = (max(int(math.floor(v)) - 2, 0) for v in self.landmarks.min(0).values.tolist())
+        x1, y1 = (min(int(math.ceil(v)) + 3, lim) for v, lim in zip(self.landmarks.max(0).values.tolist(), (w, h)))
+        region = image_from_array(self.photo[y0:y1, x0:x1])
+        offset = torch.tensor([float(x0), float(y0)])
+        blended = paste_back(
+            region, edited.float().cpu(), _shift(self.transform, offset), feather, landmarks=self.landmarks - offset
+        )
+        out = self.photo.copy()
+        out[y0:y1, x0:x1] = image_to_uint8(blended)[0]
+        return out
+
+
+def _shift(transform: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+    """The transform of a region whose origin is ``offset`` in the photo: x -> T(x + offset)."""
+    out = transform.clone()
+    out[..., :, 2] = transform[..., :, 2] + transform[..., :, :2] @ offset.to(transform.dtype)
+    return out
+
+
+def align_photo(
+    source: str | Path | np.ndarray, size: int, detect_side: int = DETECT_SIDE, name: str | None = None
+) -> PhotoFace:
+    """Read a photo (a file, or an (H, W, 3) uint8 array called ``name``),
+    find its largest face and align it to a ``size`` px crop.
+
+    Every failure is one ValueError naming the file: unreadable or oversized,
+    no face found, a face too small to fill the crop.
+    """
+    if isinstance(source, np.ndarray):
+        if source.dtype != np.uint8 or source.ndim != 3 or source.shape[-1] != 3:
+            raise ValueError(f"{name or 'photo'}: expected an (H, W, 3) uint8 array, got {source.dtype} {source.shape}")
+        path = Path(name or "photo")
+        rgb = Image.fromarray(source)
+    else:
+        path = Path(source)
+        rgb = open_rgb(path)
+    w, h = rgb.size
+    try:  # before any work: dlib, its detector and the 68-point model of the real extra
+        _align.require_dlib()
+        _align.face_detector()
+        _align.load_shape_predictor()
+    except (ImportError, FileNotFoundError) as err:
+        raise ValueError(
+            f"{path} is a {w}x{h} photo; aligning it needs dlib and its landmark model "
+            f"(pip install 'gamut[real]'), or give a {size}x{size} face crop: {err}"
+        ) from None
+    k = max(1, math.ceil(max(w, h) / detect_side))
+    small = np.asarray(rgb.reduce(k)) if k > 1 else None
+    photo = np.asarray(rgb)
+    del rgb
+    landmarks = detect_photo_landmarks(photo, small)
+    if landmarks is None:
+        searched = f" (searched a {small.shape[1]}x{small.shape[0]} copy)" if small is not None else ""
+        raise ValueError(f"dlib found no face in {path}{searched}")
+    # Only the part of the photo that the crop sees is made a float tensor.
+    transform = eye_alignment_transform(landmarks[None], size)
+    scale = float(torch.det(transform[0, :, :2].double()).abs().sqrt())
+    if scale > MAX_UPSCALE:
+        raise ValueError(
+            f"the face in {path} is too small: it would be enlarged {scale:.1f}x to fill the {size} px crop "
+            f"(at most {MAX_UPSCALE:g}x); give a photo where the face is larger"
+        )
+    corners = torch.tensor([[-0.5, -0.5], [size - 0.5, -0.5], [-0.5, size - 0.5], [size - 0.5, size - 0.5]])
+    back = invert_affine(transform)[0]
+    footprint = corners @ back[:, :2].T + back[:, 2]
+    pool = int(1.0 / scale) + 2  # warp_affine box-filters by the shrink factor first
+    x0, y0 = (min(max(int(math.floor(v)) - pool, 0), lim - 1) for v, lim in zip(footprint.min(0).values.tolist(), (w, h)))
+    x1, y1 = (max(min(int(math.ceil(v)) + pool + 1, lim), 1) for v, lim in zip(footprint.max(0).values.tolist(), (w, h)))
+    # warp_affine box-filters by the integer shrink factor k before sampling;
+    # starting the region on a multiple of k keeps its k x k boxes those of
+    # the whole photo, so the crop is the one the whole photo would give.
+    k = max(int(1.0 / scale), 1)
+    x0, y0 = x0 - x0 % k, y0 - y0 % k
+    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
+    region = image_from_array(photo[y0:y1, x0:x1], source=str(path))
+    offset = torch.tensor([float(x0), float(y0)])
+    aligned = align_from_landmarks(region, (landmarks - offset)[None], size)
+    return PhotoFace(
+        face=aligned.crop.clamp(-1, 1),
+        photo=photo,
+        transform=_shift(aligned.transform, -offset),
+        landmarks=landmarks,
+        description=f"{path.name} (aligned)",
+    )
