@@ -9,6 +9,10 @@ numbers measure something else.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -17,6 +21,7 @@ from gamutlib.constants import EMOTIONS
 from gamutlib.evaluation import ganmut as ev
 from gamutlib.evaluation.protocol import EvaluationRun, TableProtocol
 from gamutlib.metrics.accuracy import accuracy_real
+from gamutlib.reproduce.tables import read_table, write_table
 
 PAPER = "ganmut"
 from gamutlib.evaluation.ganmut_records import CHAPTER  # noqa: F401  (the producer of these tables)
@@ -157,3 +162,57 @@ TABLE3 = TableProtocol(
 
 #: Every table of the series with a protocol object, in the chapter's order.
 TABLES = (TABLE1, TABLE2, FED_INDEPENDENT, TABLE3)
+
+
+# ------------------------------------------------------------------ the cpu protocol, recorded on every profile
+
+#: Suffix of the tables that hold Tables 1-3 measured on the cpu profile's sizes.
+CPU_PROTOCOL_SUFFIX = "_cpu_protocol"
+#: A reader's CPU and the recording GPU agree to float rounding, but Table 3
+#: counts argmax decisions on 16 faces per class: one face that the rounding
+#: tips over the judge's boundary moves a class by 100/16 = 6.25 points.
+CPU_PROTOCOL_TOLERANCE = {"table3_accuracy": {"abs": 6.5, "rel": 0.0}}
+
+
+def cpu_protocol_tables() -> tuple[TableProtocol, ...]:
+    """Tables 1-3 under the names that a cpu-profile run is checked by."""
+    return tuple(dataclasses.replace(t, name=t.name + CPU_PROTOCOL_SUFFIX,
+                                     tolerance=CPU_PROTOCOL_TOLERANCE.get(t.name, t.tolerance)) for t in TABLES)
+
+
+@contextlib.contextmanager
+def plain_fp32() -> Iterator[None]:
+    """Convolutions and matrix products in true fp32 (no TF32) while inside:
+    the arithmetic a CPU does, so the two agree to rounding."""
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+def write_cpu_protocol(run: EvaluationRun, results_dir: str | Path, weights_dir: str = "weights") -> list[Path]:
+    """Tables 1-3 on the cpu profile's sizes, as ``<table>_cpu_protocol.json``.
+
+    The gpu protocol (hundreds of faces, the paper's grids) takes hours on a
+    reader's 2 CPU cores, so a cpu run could never be compared with the gpu
+    record. Both profiles therefore also write the cpu protocol's tables: the
+    gpu profile measures them on a cpu-sized run of its own (the same faces and
+    codes, true fp32), the cpu profile re-files the tables it has just written.
+    The smoke profile writes none (its numbers mean nothing)."""
+    if run.profile == "smoke":
+        return []
+    written = []
+    if run.profile == "cpu":
+        for table, cpu_table in zip(TABLES, cpu_protocol_tables()):
+            done = read_table(results_dir, PAPER, table.name)
+            written.append(write_table(results_dir, PAPER, cpu_table.name, rows=done["rows"], paper_numbers=table.paper_numbers,
+                                       protocol=done["protocol"], seeds=list(table.seeds), tolerance=cpu_table.tolerance,
+                                       producer=CHAPTER))
+        return written
+    cpu_run = open_run("cpu", weights_dir=weights_dir, device=run.device, names=list(run.models))
+    with plain_fp32():
+        for cpu_table in cpu_protocol_tables():
+            written.append(cpu_table.write(cpu_run, results_dir, producer=CHAPTER))
+    return written

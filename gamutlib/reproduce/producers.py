@@ -45,6 +45,7 @@ RECORDED: tuple[Producer, ...] = (
     Producer("ganmut/model_sizes.json", "notebooks/ganmut/01_model.py", "notebooks/ganmut/01_model.py", "model_sizes"),
     Producer("ganmut/seed_summary.json", EVALUATION, EVALUATION, "seed_summary"),
     Producer("ganmut/seeds/*-seed*.json", "gamut evaluate ganmut", "gamutlib/evaluation/seeds.py", '"seeds"'),
+    Producer("ganmut/*_cpu_protocol.json", EVALUATION, "gamutlib/evaluation/ganmut_tables.py", "CPU_PROTOCOL_SUFFIX"),
     Producer("ganmut/table1_smoothness.json", EVALUATION, "gamutlib/evaluation/ganmut_tables.py", "table1_smoothness"),
     Producer("ganmut/table2_ere_fed.json", EVALUATION, "gamutlib/evaluation/ganmut_tables.py", "table2_ere_fed"),
     Producer("ganmut/table2_fed_independent_labels.json", EVALUATION, "gamutlib/evaluation/ganmut_tables.py",

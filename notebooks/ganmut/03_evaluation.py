@@ -246,6 +246,22 @@ paper_t3 = [{"method": f"paper {k}", **v} for k, v in ev.PAPER_TABLE3.items() if
 show_table({"rows": paper_t3, "protocol": ev.PAPER_TABLE3["source"], "seeds": []})
 
 # %% [markdown]
+# ### The same tables on a reader's CPU
+#
+# The protocol above (hundreds of faces, the paper's grids) takes hours on two
+# CPU cores, so a cpu-profile run measures fewer faces on coarser grids and
+# could never be checked against this record. Every profile but smoke
+# therefore also writes Tables 1-3 on the cpu profile's sizes
+# (`<table>_cpu_protocol.json`): here on the GPU from a cpu-sized run in true
+# fp32, on a reader's CPU from the tables it has just made. `gamut reproduce
+# --profile cpu` compares the two (Table 3 within one face per class).
+
+# %%
+for path in tables.write_cpu_protocol(run, results_dir, weights_dir=weights_dir):
+    table = read_table(results_dir, "ganmut", path.stem)
+    print(f"{path.stem}: {len(table['rows'])} rows; {table['protocol'][:110]}...")
+
+# %% [markdown]
 # ## Three training seeds
 #
 # The spread under each table above comes from these records: every
