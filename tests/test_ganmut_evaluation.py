@@ -248,3 +248,36 @@ def test_keep_sample_grids_copies_first_middle_last_at_half_size(tmp_path):
     assert [p.name for p in kept] == ["samples-0000100.png", "samples-0000300.png", "samples-0000500.png"]
     assert all(Image.open(p).size == (32, 16) for p in kept)
     assert keep_sample_grids(tmp_path / "empty", tmp_path / "dest2") == []
+
+
+def test_cpu_protocol_tables_refile_a_cpu_run(tmp_path):
+    """On the cpu profile the tables just written are re-filed under the names the
+    record is compared by, rows and protocol unchanged, Table 3 within one face."""
+    from gamutlib.evaluation import ganmut_tables as tables
+    from gamutlib.evaluation.protocol import EvaluationRun
+    from gamutlib.reproduce import read_table, write_table
+
+    for i, table in enumerate(tables.TABLES):
+        write_table(tmp_path, "ganmut", table.name, rows=[{"method": "GANmut", "x": i}], paper_numbers={},
+                    protocol=f"protocol {i}", seeds=[0], tolerance=table.tolerance)
+    run = EvaluationRun("ganmut", "cpu", sizes=None, device="cpu", judge=None, images=None, labels=None)
+    written = tables.write_cpu_protocol(run, tmp_path)
+    assert [p.stem for p in written] == [t.name + "_cpu_protocol" for t in tables.TABLES]
+    for i, (table, path) in enumerate(zip(tables.TABLES, written)):
+        copy = read_table(tmp_path, "ganmut", path.stem)
+        assert copy["rows"] == [{"method": "GANmut", "x": i}] and copy["protocol"] == f"protocol {i}"
+        assert copy["producer"] == tables.CHAPTER
+    assert read_table(tmp_path, "ganmut", "table3_accuracy_cpu_protocol")["tolerance"]["abs"] > 100 / 16
+    smoke = EvaluationRun("ganmut", "smoke", sizes=None, device="cpu", judge=None, images=None, labels=None)
+    assert tables.write_cpu_protocol(smoke, tmp_path / "smoke") == []
+
+
+def test_plain_fp32_restores_tf32_settings():
+    import torch
+
+    from gamutlib.evaluation.ganmut_tables import plain_fp32
+
+    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    with plain_fp32():
+        assert not torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32
+    assert (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32) == before
