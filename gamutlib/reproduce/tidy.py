@@ -18,7 +18,7 @@ import tokenize
 from typing import Any
 
 HIDDEN_TAG = "remove-cell"
-HEADER = "# Parameters of this run (the notebook's defaults, with the values `gamut reproduce` passed)"
+HEADER = "# Parameters of this run"
 
 
 def _tags(cell: Any) -> list[str]:
