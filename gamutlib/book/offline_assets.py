@@ -12,6 +12,9 @@ unpacked once into a cache folder (not committed) added to
 build every page is scanned: a script or stylesheet loaded from http(s) is a
 build warning (so ``-W`` fails the build).
 
+``python -m gamutlib.book.offline_assets check`` does the unpacking and checking
+alone (scripts/reproduce.sh runs it before any notebook).
+
 To move to other versions (maintainers only; needs npm and a network), change
 ``ASSETS`` and run ``python -m gamutlib.book.offline_assets vendor``: it
 fetches each tarball with ``npm pack``, checks it against its pinned sha512,
@@ -224,8 +227,24 @@ def vendor(workdir: Path) -> str:
     return write_archive(files, ARCHIVE)
 
 
+def main(argv: list[str]) -> int:
+    """``check``: unpack and check the assets as the build will (scripts/reproduce.sh runs it before any
+    notebook, so a damaged checkout fails in seconds); ``vendor``: rebuild the archive from npm."""
+    if argv == ["check"]:
+        try:
+            static = ensure_assets(Path(os.environ.get(CACHE_ENV) or Path("build") / "book-assets"))
+        except RuntimeError as error:
+            print(f"offline book assets: {error}", file=sys.stderr)
+            return 1
+        print(f"offline book assets: ok ({static})")
+        return 0
+    if argv == ["vendor"]:
+        digest = vendor(Path("build") / "npm-tarballs")
+        print(f"wrote {ARCHIVE} ({ARCHIVE.stat().st_size} bytes); pin ARCHIVE_SHA256 = {digest!r}")
+        return 0
+    print("usage: python -m gamutlib.book.offline_assets check|vendor", file=sys.stderr)
+    return 2
+
+
 if __name__ == "__main__":
-    if sys.argv[1:] != ["vendor"]:
-        sys.exit("usage: python -m gamutlib.book.offline_assets vendor")
-    digest = vendor(Path("build") / "npm-tarballs")
-    print(f"wrote {ARCHIVE} ({ARCHIVE.stat().st_size} bytes); pin ARCHIVE_SHA256 = {digest!r}")
+    sys.exit(main(sys.argv[1:]))
