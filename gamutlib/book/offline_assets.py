@@ -2,8 +2,8 @@
 
 The rendered book must read without a network, so neither the equations'
 MathJax nor the scripts that draw saved widget views may come from a CDN.
-They are npm packages, and no Python package ships all of them, so the files
-the pages load are vendored: ``vendor/book-assets.tar.xz`` (about 1.2 MB; 5.9
+They are npm packages (the widget manager ships in no Python package), so the files
+the pages load are vendored: ``vendor/book-assets.tar.xz`` (1.1 MB; 5.9
 MB unpacked) holds them, taken from the pinned npm tarballs listed in
 ``ASSETS``. At build time the archive is checked against its pinned sha256 and
 unpacked once into a cache folder (not committed) added to
