@@ -6,6 +6,9 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/venv.sh" book
 
+# The book's MathJax and widget scripts (vendored, no network) are checked
+# before the notebooks run, so a broken checkout fails now, not after them.
+python -m gamutlib.book.offline_assets check
 gamut reproduce "$@"
 echo "[gamut] building the book from the record (book/)"
 jupyter-book build . --path-output book -W -n --keep-going --quiet

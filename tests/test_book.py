@@ -17,6 +17,7 @@ from gamutlib.book.offline_assets import REMOTE_RESOURCE
 from gamutlib.reproduce.layout import discover
 from gamutlib.reproduce.runner import reproduce
 from gamutlib.reproduce.tables import load_table_file
+from notebook_checks import noise, visible_parameter_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPERS = discover(ROOT)
@@ -85,6 +86,9 @@ def test_notebooks_run_on_the_smoke_profile(paper, tmp_path, monkeypatch):
         code = [cell for cell in executed["cells"] if cell["cell_type"] == "code"]
         assert all(cell.get("execution_count") for cell in code), f"{result.notebook.label}: a cell did not run"
         assert not any(out.get("output_type") == "error" for cell in code for out in cell.get("outputs", []))
+        # what the reader would meet once this notebook is recorded (tests/test_book_record.py checks the record)
+        assert noise(executed) == [], f"{result.notebook.label}: " + "\n".join(noise(executed))
+        assert len(visible_parameter_cells(executed)) == 1, f"{result.notebook.label}: more than one parameters cell shows"
 
 
 def jupyter_book(source: Path, output: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -111,12 +115,14 @@ def test_book_builds_every_page_and_loads_nothing_from_the_network(built_book):
     assert (static / "mathjax" / "tex-chtml.js").exists()
     assert (static / "jupyter-widgets" / "embed-amd.js").exists()
     assert (static / "requirejs" / "require.js").exists()
+    assert (static / "gamut.css").exists()  # the tables' padding, alignment and sideways scroll
     for page in built_book.rglob("*.html"):
         remote = REMOTE_RESOURCE.findall(page.read_text())
         assert not remote, f"{page} loads from the network: {remote}"
     intro = (built_book / "book" / "intro" / "01_pipeline.html").read_text()
     assert 'type="application/vnd.jupyter.widget-state+json"' in intro  # the slider's saved state
     assert "_static/mathjax/tex-chtml.js" in intro
+    assert "_static/gamut.css" in intro
 
 
 @pytest.mark.slow

@@ -56,6 +56,7 @@ def random_faces(
     au_jitter: float = 0.25,
     pose_scale: float = 1.0,
     compile: bool = False,
+    chunk: int | None = None,
 ) -> dict[str, torch.Tensor]:
     """``n`` random faces with ground truth, generated on ``device``.
 
@@ -65,10 +66,16 @@ def random_faces(
     ``au_jitter`` is the std of per-face Gaussian noise added to the emotion's
     AUs (people do not hit prototypes exactly, and AU regressors need AUs that
     vary beyond the 7 prototype directions). ``compile`` paints through
-    torch.compile (faster after a one-off compile; see `render`).
+    torch.compile (faster after a one-off compile; see `render`). ``chunk``
+    paints at most that many faces at a time: the painter's intermediates grow
+    with faces x pixels (about 44 MB per face at 256 px on a CPU), so large
+    batches at large sizes need it; every random choice is still drawn for
+    all ``n`` faces first, so the faces are the same as in one pass.
     """
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
+    if chunk is not None and (not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1):
+        raise ValueError(f"chunk must be an int >= 1 or None, got {chunk!r}")
     g = generator if generator is not None else torch.Generator().manual_seed(seed)
     if identity is None:
         identity = sample_identities(n, split, generator=g)
@@ -87,17 +94,30 @@ def random_faces(
     styles = style_ids(style, n, g)
     nuisance = sample_nuisance(n, g, pose_scale)
     identity = identity.to(device)
-    out = render(
-        identity,
-        aus.to(device),
-        pose=nuisance["pose"].to(device),
-        light=nuisance["light"].to(device),
-        style=styles.to(device),
-        size=size,
-        background=nuisance["background"].to(device),
-        noise_seed=nuisance["noise_seed"].to(device),
-        compile=compile,
-    )
+
+    def paint(part: slice) -> dict[str, torch.Tensor]:
+        return render(
+            identity[part],
+            aus[part].to(device),
+            pose=nuisance["pose"][part].to(device),
+            light=nuisance["light"][part].to(device),
+            style=styles[part].to(device),
+            size=size,
+            background=nuisance["background"][part].to(device),
+            noise_seed=nuisance["noise_seed"][part].to(device),
+            compile=compile,
+        )
+
+    if chunk is None or chunk >= n:
+        out = paint(slice(0, n))
+    else:  # fill preallocated tensors, so the finished chunks are not held twice
+        out = {}
+        for start in range(0, n, chunk):
+            part = paint(slice(start, start + chunk))
+            for key in ("image", "landmarks"):
+                if key not in out:
+                    out[key] = part[key].new_empty((n, *part[key].shape[1:]))
+                out[key][start : start + chunk] = part[key]
     return {
         "image": out["image"],
         "aus": aus.to(device).float(),

@@ -11,6 +11,7 @@ The matrix square root comes from scipy.linalg.sqrtm, in float64.
 
 from __future__ import annotations
 
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -40,12 +41,21 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
             f"shape mismatch: mu {mu1.shape} vs {mu2.shape}, sigma {sigma1.shape} vs {sigma2.shape}"
         )
     diff = mu1 - mu2
-    covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)
+    with warnings.catch_warnings():
+        # Penultimate ReLU features have dead units, so the covariances are
+        # often singular and scipy warns that sqrtm "might be inaccurate"
+        # (with this file's absolute path, into the book). The result is
+        # checked below instead: non-finite -> regularised, large imaginary
+        # part -> error.
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)
     if not np.isfinite(covmean).all():
         # Singular product (fewer samples than dimensions): regularise both
         # covariances slightly, as FID implementations do.
         offset = np.eye(sigma1.shape[0]) * eps
-        covmean = scipy.linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+            covmean = scipy.linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
     if np.iscomplexobj(covmean):
         # Round-off gives a tiny imaginary part; a large one means the inputs
         # were not covariance matrices.

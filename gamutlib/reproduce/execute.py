@@ -23,6 +23,7 @@ from typing import Any
 
 from gamutlib.reproduce.layout import Notebook
 from gamutlib.reproduce.profiles import CELL_TIMEOUT_S, effective_profile
+from gamutlib.reproduce.tidy import tidy_parameters
 
 REQUIRED_PARAMETERS = ("profile", "results_dir")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -216,6 +217,7 @@ def execute_notebook(
         papermill_meta = executed.metadata.get("papermill", {})
         papermill_meta["input_path"] = notebook.source.as_posix()
         papermill_meta["output_path"] = output.relative_to(root).as_posix() if output.is_relative_to(root) else str(output)
+        tidy_parameters(executed)  # the book shows one parameters cell, with the run's values
         nbformat.write(executed, tmp)
         tmp.chmod(0o666 & ~current_umask())  # mkstemp makes 0600; the record is an ordinary file
         output.parent.mkdir(parents=True, exist_ok=True)

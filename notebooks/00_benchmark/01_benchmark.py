@@ -175,8 +175,8 @@ display(Markdown(
 
 # %%
 speed_file = Path("book/results/benchmark/render_speed.json")
-if speed_file.exists():
-    show_table(read_table("book/results", "benchmark", "render_speed"))
+if speed_file.exists():  # inside a block a table is shown only through display()
+    display(show_table(read_table("book/results", "benchmark", "render_speed")))
 else:
     print("no render-speed record yet: run `gamut bench render`")
 

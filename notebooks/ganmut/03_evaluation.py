@@ -284,10 +284,10 @@ if seed_table_rows:
                   "training (gamut evaluate ganmut); records in book/results/ganmut/seeds/"),
         seeds=sorted({s for r in seed_rows for s in r["seeds"]}),
     )
-    show_table(read_table(results_dir, "ganmut", "seed_summary"),
+    display(show_table(read_table(results_dir, "ganmut", "seed_summary"),
                columns=["method", "seeds", "table1_mean_mean", "table1_mean_std", "table2_ere_setting1_mean",
                         "table2_ere_setting2_mean", "table2_fed_mean", "table2_fed_std", "table3_mean_mean",
-                        "table3_mean_std"])
+                        "table3_mean_std"]))
 
 # %%
 live = rows_by_name({"table1": rows_t1, "table2": rows_t2, "table3": rows_t3}, ev.TABLE1_METHODS, ev.TABLE2_METHODS)
@@ -329,7 +329,7 @@ if ablation_path.exists():
                   "configs gamutlib/models/configs/gganmut.toml (sharp) and gganmut__paper_init.toml"),
         seeds=sorted({paper_start["seed"], *(r["seed"] for r in sharp)}),
     )
-    show_table(read_table(results_dir, "ganmut", "ablation_gganmut_init"))
+    display(show_table(read_table(results_dir, "ganmut", "ablation_gganmut_init")))
 
 # %% [markdown]
 # ## t-SNE of the judge's features, real against generated (paper Fig. 5)
