@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gamutlib.faces import random_faces
-from gamutlib.faces.truth_checks import dlib_check
+from gamutlib.evaluation.benchmark_truth import dlib_check
 
 
 @pytest.mark.parametrize("style", ["photo", "random"])
