@@ -175,9 +175,9 @@ late_rows = [{"run": f"{name} seed {seed}", **{f"{key} {part}": late_change(log,
                                               for key in ("G/loss_cls", "G/loss") for part in ("before", "last", "change_pct")}}
              for name, logs in by_name.items() for seed, log in logs]
 if late_rows:
-    show_table({"rows": late_rows, "protocol": "mean of each logged loss over the 1000 steps before the last 1000 "
-                                               "('before') and over the last 1000 ('last'); change in % of 'before'",
-                "seeds": [0, 1, 2]})
+    display(show_table({"rows": late_rows, "protocol": "mean of each logged loss over the 1000 steps before the last "
+                                                       "1000 ('before') and over the last 1000 ('last'); change in % of "
+                                                       "'before'", "seeds": [0, 1, 2]}))
 else:
     print("No seed logs: nothing to compare.")
 
