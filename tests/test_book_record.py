@@ -20,12 +20,8 @@ SOURCES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").gl
 # re-record fails here until its line is deleted, so empty these lists then.
 AWAITS_RERECORD_TABLES = {
     "book/benchmark/01_benchmark.ipynb": "the render-speed table sat in an if block without display()",
-    "book/ganmut/03_evaluation.ipynb": "the seed summary and the GGANmut start table sat in if blocks without display()",
 }
-AWAITS_RERECORD_NOISE = {
-    "book/ganmut/01_model.ipynb": "21 findfont fallbacks from a stale matplotlib font cache (gamutlib.viz.fonts)",
-    "book/ganmut/03_evaluation.ipynb": "scipy's LinAlgWarning with an absolute path, from FED's sqrtm (gamutlib.metrics.frechet)",
-}
+AWAITS_RERECORD_NOISE: dict[str, str] = {}
 
 
 def record_params(awaiting: dict[str, str]) -> list:
