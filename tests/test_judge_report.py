@@ -138,3 +138,11 @@ def test_compare_agrees_with_itself_and_not_with_a_number_beyond_its_tolerance(s
     assert moved("au", "au_pcc", 0.01) == "disagrees"
     assert moved("identity", "verification_acc", 0.6) == "disagrees"
     assert moved("emotion", "n_prototypes", 1) == "disagrees"  # the faces' truth is exact
+
+
+def test_report_sizes_come_from_the_one_profile_owner():
+    from gamutlib.judges.report import settings_for
+
+    assert settings_for("cpu") == PROFILE_SETTINGS["cpu"]
+    with pytest.raises(ValueError, match="unknown profile 'laptop'"):
+        settings_for("laptop")

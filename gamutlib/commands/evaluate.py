@@ -48,7 +48,7 @@ def judges(profile: str, results_dir: str, weights_dir: str | None, device: str,
     import torch
 
     from gamutlib.judges.loading import load_judges
-    from gamutlib.judges.report import PROFILE_SETTINGS, judge_report, smoke_judges, write_report
+    from gamutlib.judges.report import judge_report, settings_for, smoke_judges, write_report
 
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -62,7 +62,7 @@ def judges(profile: str, results_dir: str, weights_dir: str | None, device: str,
             raise click.ClickException(str(err)) from None
         emotion, au, identity = loaded.emotion, loaded.au, loaded.identity
         weights = "shipped" if weights_dir is None else f"from {weights_dir}"
-    report = judge_report(emotion, au, identity, PROFILE_SETTINGS[profile], device, weights)
+    report = judge_report(emotion, au, identity, settings_for(profile), device, weights)
     path = write_report(report, results_dir)
     for key, ok in report["passes"].items():
         click.echo(f"{key:24s} {report[key]:8.3f}  target {report['targets'][key]:8s} {'ok' if ok else 'MISSED'}")

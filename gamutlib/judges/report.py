@@ -66,6 +66,13 @@ PROFILE_SETTINGS = {
 }
 
 
+def settings_for(profile: str) -> ReportSettings:
+    """The report's sizes on ``profile`` (gamutlib.reproduce.profiles.by_profile: one owner of profile names)."""
+    from gamutlib.reproduce.profiles import by_profile
+
+    return by_profile(PROFILE_SETTINGS, profile)
+
+
 def held_out_faces(n: int, size: int, style: str, seed: int, device: torch.device | str) -> dict[str, torch.Tensor]:
     """``n`` faces of the report's held-out identities (test ids below the calibration range)."""
     from gamutlib.faces import identities_from_ids, random_faces, split_ids
@@ -320,12 +327,11 @@ def cpu_protocol_report(emotion: EmotionJudge, au: AUJudge, identity: IdentityJu
                         device: torch.device | str = "cpu", weights: str = "shipped") -> dict[str, Any] | None:
     """The report on the cpu profile's settings: ``report`` itself on the cpu profile, one
     more (small) measurement on the gpu profile, None on smoke (its judges may be stand-ins)."""
-    if profile not in PROFILE_SETTINGS:
-        raise ValueError(f"unknown profile {profile!r}; profiles: {', '.join(PROFILE_SETTINGS)}")
+    own = settings_for(profile)  # refuses an unknown profile
     if profile == "smoke":
         return None
-    settings = PROFILE_SETTINGS[CPU_PROTOCOL_PROFILE]
-    if PROFILE_SETTINGS[profile] == settings:
+    settings = settings_for(CPU_PROTOCOL_PROFILE)
+    if own == settings:
         return report
     return judge_report(emotion, au, identity, settings, device, weights)
 
