@@ -339,3 +339,15 @@ def test_inference_timing_per_image():
     assert torch.get_num_threads() == threads  # restored
     with pytest.raises(ValueError, match="repeats >= 5"):
         time_per_image(conv, [torch.zeros(1, 3, 8, 8)], repeats=2)
+
+
+@pytest.mark.parametrize("name, params_m", [("portraitgan", 0.952), ("cyclegan", 0.857), ("stargan_modality", 0.859)])
+def test_shipped_generators_fit_the_tree_budget(name, params_m):
+    """Each shipped generator <= 2.5 MB in fp16: the three together fit the ~5.6 MB the 48 MB tree has left."""
+    from gamutlib.bench.footprint import fp16_file_bytes
+
+    with torch.no_grad():
+        shipped = get_method(name).export()
+    params = sum(p.numel() for m in shipped.values() for p in m.parameters())
+    assert math.isclose(params / 1e6, params_m, abs_tol=0.001)
+    assert fp16_file_bytes(shipped) <= 2.5e6
