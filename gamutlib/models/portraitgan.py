@@ -34,6 +34,16 @@ which games the table rather than improving the faces. ``features = "random"``
 is a fixed random-init stand-in for tests only; real training without
 ``weights/feature_net.safetensors`` stops with an error that says how to make it.
 
+Other departures from the paper, each for a stated reason:
+- the texture and identity terms compare Î_B with the exact rendered target
+  I_B (the benchmark has it); the paper's targets are style-transferred images;
+- Eq. 5 draws the real sample from a pool of past reals; our stream never
+  repeats a face, so the batch's own targets are used;
+- the paper gives no optimiser settings: Adam 2e-4, betas (0.5, 0.999), one
+  D step per G step, as pix2pix and CycleGAN, on which it builds;
+- the critics are unconditional, as Eq. 10 writes D(I_B); G learns the target
+  landmarks and modality from the identity, cycle and texture terms.
+
 Sizes (README, "Sizes"): the paper's G has 4 stride-2 convolutions, 9
 residual blocks and 4 transposed convolutions at 512 px. At 128 px we keep
 three of each (a 16x16 bottleneck, the paper's 1/16 of the side would be 8x8),
