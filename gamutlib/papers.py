@@ -195,6 +195,14 @@ register_paper(Paper(
     evaluation="gamutlib.evaluation.ganmut_tables:open_run",
 ))
 
+register_paper(Paper(
+    name="portraitgan",
+    title="PortraitGAN for simultaneous emotion and modality manipulation (Duan et al. 2018)",
+    methods={"portraitgan": "gamutlib.models.portraitgan", "cyclegan": "gamutlib.models.cyclegan",
+             "stargan_modality": "gamutlib.models.stargan_modality"},
+    editors={"portraitgan": "gamutlib.models.portraitgan_editor:PortraitGANEditor"},
+))
+
 
 def _main(argv: Sequence[str]) -> int:
     """``python -m gamutlib.papers method-of NAME`` (the GPU scripts' name -> method map)."""

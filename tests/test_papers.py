@@ -120,7 +120,8 @@ def toy_paper():
 
 def test_the_cli_offers_the_toy_paper_everywhere(toy_paper):
     runner = CliRunner()
-    assert "toy_brighten" in runner.invoke(main, ["train", "--help"]).output
+    # click wraps the usage line's choice list mid-word once the registry holds many methods
+    assert "toy_brighten" in "".join(runner.invoke(main, ["train", "--help"]).output.split())
     assert "toy" in runner.invoke(main, ["evaluate", "--help"]).output
     assert "toy_brighten" in runner.invoke(main, ["evaluate", "toy", "--help"]).output
     help_text = runner.invoke(main, ["edit", "toy_brighten", "--help"]).output

@@ -5,7 +5,8 @@
 - ``edit``: CPU latency of one live edit per speed variant, any editable method;
 - ``metrics``: seconds for GANmut's ERE and FED over the evaluation's test set;
 - ``render``: faces/s of the benchmark renderer;
-- ``footprint``: parameters and fp16 file bytes of what a method ships.
+- ``footprint``: parameters and fp16 file bytes of what a method ships;
+- ``inference``: milliseconds per image of any generator call, GPU or CPU threads (PortraitGAN Table 1).
 
 This package sits above models, the engine and the evaluations (it times
 them); nothing below imports it.

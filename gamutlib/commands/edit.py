@@ -94,19 +94,25 @@ def check_inputs(editor_cls: Any, values: dict[str, Any], degrees: bool) -> dict
             checked[name] = control.check(value)
     shortcut = [c.name for c in editor_cls.shortcuts if c.name in checked]
     coordinates = [c.name for c in editor_cls.controls if c.name in checked]
-    flags = lambda controls: " ".join(f"--{c.name}" for c in controls)  # noqa: E731
+    flags = lambda controls: " ".join(flag_of(c) for c in controls)  # noqa: E731
     if shortcut and coordinates:
         raise ValueError(f"give either {flags(editor_cls.controls)} or {flags(editor_cls.shortcuts)}, not both")
     if shortcut and "emotion" not in shortcut:
         raise ValueError("--intensity needs --emotion (the emotion to go towards)")
     missing = [c for c in editor_cls.controls if c.name not in checked]
-    if not shortcut and missing:
+    # an editor whose every control has a neutral default (PortraitGAN's landmark moves) takes any subset
+    if not shortcut and missing and not getattr(editor_cls, "controls_have_defaults", False):
         raise ValueError(f"missing {flags(missing)} ({missing[0].meaning}); or give {flags(editor_cls.shortcuts)}")
     return checked
 
 
+def read_file_inputs(editor_cls: Any, files: dict[str, Any] | None) -> dict[str, Any]:
+    """The editor's file options (``file_options``: --NAME PATH) given, read and checked by the editor."""
+    return {name: editor_cls.read_file_option(name, path) for name, path in (files or {}).items() if path is not None}
+
+
 def run_edit(method: str, image: str, values: dict[str, Any], out: str, weights: str | None, align: str, crop: bool,
-             degrees: bool = False) -> str:
+             degrees: bool = False, files: dict[str, Any] | None = None) -> str:
     """Check the values, load the editor and the face, edit, write; returns what was written."""
     from gamutlib.papers import editor_class
     import numpy as np
@@ -116,6 +122,7 @@ def run_edit(method: str, image: str, values: dict[str, Any], out: str, weights:
 
     try:
         checked = check_inputs(editor_class(method), values, degrees)
+        inputs = read_file_inputs(editor_class(method), files)
     except ValueError as err:
         raise click.ClickException(str(err)) from None
     editor = load_editor(method, weights)
@@ -124,7 +131,7 @@ def run_edit(method: str, image: str, values: dict[str, Any], out: str, weights:
             source = align_photo(image, editor.image_size)
         else:
             source = load_face(image, editor.image_size, align)  # type: ignore[arg-type]
-        edited = editor.edit_values(source.face, checked)
+        edited = editor.edit_values(source.face, checked, **inputs)
         result = edited if crop else source.paste(edited)
     except (ValueError, TypeError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from None
@@ -153,13 +160,18 @@ def _with_common(f):
     return f
 
 
+def flag_of(control: Control) -> str:
+    """--NAME, with '-' for '_' (--mouth-open for the control mouth_open)."""
+    return "--" + control.name.replace("_", "-")
+
+
 def control_option(control: Control) -> Any:
     """The flag of one declared control: --NAME, its range and meaning in the help."""
     if control.is_choice:
-        return click.option(f"--{control.name}", type=click.Choice(control.choices, case_sensitive=False),
+        return click.option(flag_of(control), control.name, type=click.Choice(control.choices, case_sensitive=False),
                             help=f"{control.meaning[:1].upper()}{control.meaning[1:]}.")
     default = f"; default {control.default:g}" if control.name == "intensity" else ""
-    return click.option(f"--{control.name}", type=float, help=f"{control.meaning[:1].upper()}{control.meaning[1:]}: "
+    return click.option(flag_of(control), control.name, type=float, help=f"{control.meaning[:1].upper()}{control.meaning[1:]}: "
                         f"{control.describe_range()}{default}.")
 
 
@@ -171,13 +183,20 @@ def editor_command(method: str) -> click.Command:
     names = [c.name for c in (*editor_cls.controls, *editor_cls.shortcuts)]
     has_angle = any(c.is_angle for c in editor_cls.controls)
 
-    def command(image, out, weights, align, crop, degrees=False, **values) -> None:
-        click.echo(run_edit(method, image, {n: values.get(n) for n in names}, out, weights, align, crop, degrees))
+    file_names = [name for name, _ in getattr(editor_cls, "file_options", ())]
 
-    flags = lambda controls: " ".join(f"--{c.name}" for c in controls)  # noqa: E731
-    doc = f"Edit the expression of a face with a trained {method}: give {flags(editor_cls.controls)}"
+    def command(image, out, weights, align, crop, degrees=False, **values) -> None:
+        files = {n: values.get(n) for n in file_names}
+        click.echo(run_edit(method, image, {n: values.get(n) for n in names}, out, weights, align, crop, degrees,
+                            files=files))
+
+    flags = lambda controls: " ".join(flag_of(c) for c in controls)  # noqa: E731
+    give = "give any of" if getattr(editor_cls, "controls_have_defaults", False) else "give"
+    doc = f"Edit the expression of a face with a trained {method}: {give} {flags(editor_cls.controls)}"
     doc += f", or {flags(editor_cls.shortcuts)} (intensity defaults to 1)." if editor_cls.shortcuts else "."
     command = _with_common(command)
+    for name, help_text in reversed(getattr(editor_cls, "file_options", ())):
+        command = click.option(f"--{name}", name, type=click.Path(dir_okay=False), help=help_text)(command)
     for control in reversed((*editor_cls.controls, *editor_cls.shortcuts)):
         command = control_option(control)(command)
     if has_angle:

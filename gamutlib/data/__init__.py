@@ -4,5 +4,5 @@ from gamutlib.data.affectnet import AffectNetDataset
 from gamutlib.data.rafd import RaFDDataset
 from gamutlib.data.openface import OpenFaceDataset
 from gamutlib.data.align import AlignedFace, align_face, align_from_landmarks, canonical_eyes, paste_back
-from gamutlib.data.stream import FaceStream, FaceTestSet
-from gamutlib.data.pairs import expression_pairs, modality_pairs
+from gamutlib.data.stream import FaceStream, FaceTestSet, PairStream
+from gamutlib.data.pairs import expression_pairs, landmark_modality_pairs, modality_pairs

@@ -6,6 +6,8 @@
   target condition would produce, which no real dataset can offer.
 - `modality_pairs`: the same face (identity, AUs, pose, light, background) in
   two styles, e.g. photo -> sketch, for modality transfer (PortraitGAN).
+- `landmark_modality_pairs`: PortraitGAN's training tuple, the same identity
+  and scene with a new expression (its landmarks) and a new modality.
 
 Every random choice comes from one CPU generator, so a seed gives the same
 pairs on every device.
@@ -105,4 +107,60 @@ def modality_pairs(
     return {
         "source": _draw(identity, expr, nuisance, src, size, device),
         "target": _draw(identity, expr, nuisance, tgt, size, device),
+    }
+
+
+def landmark_modality_pairs(
+    n: int,
+    size: int = 128,
+    modalities: tuple[str, ...] = STYLES,
+    split: str = "train",
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    generator: torch.Generator | None = None,
+    au_jitter: float = 0.25,
+    pose_scale: float = 1.0,
+    p_same_expression: float = 0.25,
+    p_same_modality: float = 0.0,
+) -> dict[str, torch.Tensor]:
+    """PortraitGAN's training tuple (I_A, L_A, c_A; I_B, L_B, c_B) with exact ground truth.
+
+    One identity, pose, light and background per pair; side B has a new
+    expression (with probability ``p_same_expression`` the same one, a pure
+    modality transfer with the landmarks fixed, Table 1's task) and a modality
+    drawn among ``modalities`` (with probability ``p_same_modality`` the same
+    one: an expression edit inside one modality, the paper's base model).
+    ``image_b`` is what a perfect G(I_A | L_B, c_B) would give.
+
+    Keys: ``image_a/b`` (N, 3, S, S) in [-1, 1], ``landmarks_a/b`` (N, 68, 2)
+    in pixels, ``modality_a/b`` (N,) long indices into ``modalities``,
+    ``aus_a/b``, ``identity``.
+    """
+    unknown = [m for m in modalities if m not in STYLES]
+    if unknown or len(modalities) < 1 or len(set(modalities)) != len(modalities):
+        raise ValueError(f"modalities must be distinct names of {STYLES}; got {modalities!r}")
+    for name, p in (("p_same_expression", p_same_expression), ("p_same_modality", p_same_modality)):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1]; got {p}")
+    g, identity = _setup(n, split, seed, generator, pose_scale)
+    expr_a = _expression(identity, n, g, au_jitter)
+    expr_b = _expression(identity, n, g, au_jitter)
+    same_expr = torch.rand(n, generator=g) < p_same_expression
+    expr_b["aus"] = torch.where(same_expr[:, None], expr_a["aus"], expr_b["aus"])
+    k = len(modalities)
+    mod_a = torch.randint(k, (n,), generator=g)
+    if k > 1:
+        # another modality, uniform among the k-1 others, unless kept
+        other = (mod_a + torch.randint(1, k, (n,), generator=g)) % k
+        mod_b = torch.where(torch.rand(n, generator=g) < p_same_modality, mod_a, other)
+    else:
+        mod_b = mod_a.clone()
+    nuisance = sample_nuisance(n, g, pose_scale)
+    style_of = torch.tensor([STYLES.index(m) for m in modalities], dtype=torch.long)
+    a = _draw(identity, expr_a, nuisance, style_of[mod_a], size, device)
+    b = _draw(identity, expr_b, nuisance, style_of[mod_b], size, device)
+    return {
+        "image_a": a["image"], "landmarks_a": a["landmarks"], "modality_a": mod_a.to(device), "aus_a": a["aus"],
+        "image_b": b["image"], "landmarks_b": b["landmarks"], "modality_b": mod_b.to(device), "aus_b": b["aus"],
+        "identity": a["identity"],
     }

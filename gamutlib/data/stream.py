@@ -93,6 +93,31 @@ class FaceStream:
             self._render_chunk()  # re-render the chunk the saved stream was serving
 
 
+class PairStream(FaceStream):
+    """Endless batches of PortraitGAN's tuples (``landmark_modality_pairs``):
+    I_A with its landmarks and modality, the target landmarks and modality of
+    the same identity, and the exact target image I_B.
+
+    Chunking, seeding and ``state_dict`` are FaceStream's (resumes exactly);
+    only what a chunk renders differs, so FaceStream's own batches are
+    untouched. ``kwargs`` go to ``landmark_modality_pairs`` (``modalities``,
+    ``p_same_expression``, ``p_same_modality``, ``au_jitter``, ``pose_scale``).
+    """
+
+    def __init__(self, batch_size: int, size: int = 128, split: str = "train", seed: int = 0,
+                 device: torch.device | str = "cpu", render_ahead: int | None = None, **kwargs: Any) -> None:
+        super().__init__(batch_size, size=size, split=split, seed=seed, device=device, render_ahead=render_ahead, **kwargs)
+
+    def _render_chunk(self) -> None:
+        from gamutlib.data.pairs import landmark_modality_pairs
+
+        self._chunk_state = self.generator.get_state()
+        self._chunk = landmark_modality_pairs(
+            self.batch_size * self.batches_per_chunk, size=self.size, split=self.split, device=self.device,
+            generator=self.generator, **self.kwargs,
+        )
+
+
 class FaceTestSet:
     """``n`` fixed faces of held-out (test) identities, rendered once in chunks.
 
