@@ -1,11 +1,13 @@
 """Loss terms, one file per family, named as in the papers (loss_<term>)."""
 
+from gamutlib.losses.action_units import loss_cond
 from gamutlib.losses.attention import loss_attention, loss_attention_tv
 from gamutlib.losses.classification import loss_cls
 from gamutlib.losses.coordinates import loss_info, loss_rho, rho_hat
 from gamutlib.losses.divergence import loss_div
 from gamutlib.losses.gradient_penalty import critic_with_gp, r1_penalty, wgan_gp
 from gamutlib.losses.reconstruction import loss_rec
+from gamutlib.losses.smoothness import loss_tv
 from gamutlib.losses.wasserstein import loss_d_adv, loss_g_adv
 
 __all__ = [
@@ -13,12 +15,14 @@ __all__ = [
     "loss_attention",
     "loss_attention_tv",
     "loss_cls",
+    "loss_cond",
     "loss_d_adv",
     "loss_div",
     "loss_g_adv",
     "loss_info",
     "loss_rec",
     "loss_rho",
+    "loss_tv",
     "r1_penalty",
     "rho_hat",
     "wgan_gp",
