@@ -53,7 +53,7 @@ import torch
 from torch import nn
 
 from gamutlib.constants import AU_IDS, AU_MAX, AU_NAMES
-from gamutlib.contract.controls import Control, VectorControl, check_values
+from gamutlib.contract.controls import Control, VectorControl
 from gamutlib.contract.method import build_config
 from gamutlib.contract.registry import register_method
 from gamutlib.losses import loss_cond, loss_d_adv, loss_g_adv, loss_rec, loss_tv
@@ -292,7 +292,3 @@ class FineGrainedEditor:
         """G(x, v_rel) for v_rel (17,) or (N, 17) in [0, 1] AU units, already checked."""
         return run_generator(self.G, check_image(x, self.image_size), v_rel, self.variant)
 
-
-def check_deltas(values: Mapping[str, Any]) -> dict[str, float]:
-    """The changes of ``values`` checked against the declared controls (module-level for the explorers)."""
-    return check_values(DELTA.components, {DELTA.component(k).name: v for k, v in values.items()})
