@@ -120,12 +120,13 @@ def toy_paper():
 
 def test_the_cli_offers_the_toy_paper_everywhere(toy_paper):
     runner = CliRunner()
-    assert "toy_brighten" in runner.invoke(main, ["train", "--help"]).output
+    # click wraps a long choice list in the usage line anywhere, even inside a name
+    assert "toy_brighten" in "".join(runner.invoke(main, ["train", "--help"]).output.split())
     assert "toy" in runner.invoke(main, ["evaluate", "--help"]).output
     assert "toy_brighten" in runner.invoke(main, ["evaluate", "toy", "--help"]).output
     help_text = runner.invoke(main, ["edit", "toy_brighten", "--help"]).output
     assert "--amount" in help_text and "How much brighter" in help_text
-    assert "toy_brighten" in editable_methods() and "toy_brighten" in runner.invoke(main, ["bench", "edit", "--help"]).output
+    assert "toy_brighten" in editable_methods() and "toy_brighten" in "".join(runner.invoke(main, ["bench", "edit", "--help"]).output.split())
     assert weight_names("toy") == ["toy_brighten"] and method_of("toy_brighten") == "toy_brighten"
 
 
