@@ -194,6 +194,12 @@ register_paper(Paper(
     tables="gamutlib.evaluation.ganmut_tables:TABLES",
     evaluation="gamutlib.evaluation.ganmut_tables:open_run",
 ))
+register_paper(Paper(
+    name="finegrained",
+    title="Toward fine-grained facial expression manipulation (ECCV 2020)",
+    methods={"finegrained": "gamutlib.models.finegrained", "ganimation_au": "gamutlib.models.ganimation_au"},
+    editors={"finegrained": "gamutlib.models.finegrained:FineGrainedEditor"},
+))
 
 register_paper(Paper(
     name="portraitgan",

@@ -258,7 +258,11 @@ def test_shipped_training_configs_resolve():
     from gamutlib.contract.method import build_config
     from gamutlib.training.config import TrainConfig, read_config_file
 
-    config_classes = {"stargan": StarGANConfig, "ganimation": GANimationConfig, "ganmut": GANmutConfig, "gganmut": GGANmutConfig}
+    from gamutlib.models.finegrained import FineGrainedConfig
+    from gamutlib.models.ganimation_au import GANimationAUConfig
+
+    config_classes = {"stargan": StarGANConfig, "ganimation": GANimationConfig, "ganmut": GANmutConfig, "gganmut": GGANmutConfig,
+                      "finegrained": FineGrainedConfig, "ganimation_au": GANimationAUConfig}
     files = sorted((Path(__file__).resolve().parents[1] / "gamutlib/models/configs").glob("*.toml"))
     assert {f.stem for f in files} >= {"stargan", "ganimation", "ganmut", "ganmut_rho1", "gganmut"}
     for path in files:

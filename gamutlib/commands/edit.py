@@ -3,10 +3,13 @@
     gamut edit ganmut  IMAGE --theta T --rho R --out FILE
     gamut edit ganmut  IMAGE --emotion happy --intensity 0.8 --out FILE
     gamut edit gganmut IMAGE --x X --y Y --out FILE
+    gamut edit finegrained IMAGE --delta AU12=+2 --delta AU04=-1 --out FILE
 
 One subcommand per editable method of the paper registry; its flags are the
 editor's declared controls (``SpaceEditor.controls``, plus the emotion
-shortcut), so a new editor brings its own flags. IMAGE is either an aligned
+shortcut), so a new editor brings its own flags; a declared vector control
+(``editor.vectors``, a ``VectorControl``) becomes one repeated
+``--NAME KEY=VALUE`` option whose keys are its components. IMAGE is either an aligned
 face crop of the generator's size (used as is) or a photo, which is aligned
 with dlib (the ``real`` extra) and gets the edited face pasted back over the
 face alone (``--crop`` writes the edited crop instead); gamutlib.data.photo
@@ -94,12 +97,13 @@ def check_inputs(editor_cls: Any, values: dict[str, Any], degrees: bool) -> dict
             checked[name] = control.check(value)
     shortcut = [c.name for c in editor_cls.shortcuts if c.name in checked]
     coordinates = [c.name for c in editor_cls.controls if c.name in checked]
+    in_vectors = {c.name for v in getattr(editor_cls, "vectors", ()) for c in v.components}  # default when not given
     flags = lambda controls: " ".join(flag_of(c) for c in controls)  # noqa: E731
     if shortcut and coordinates:
         raise ValueError(f"give either {flags(editor_cls.controls)} or {flags(editor_cls.shortcuts)}, not both")
     if shortcut and "emotion" not in shortcut:
         raise ValueError("--intensity needs --emotion (the emotion to go towards)")
-    missing = [c for c in editor_cls.controls if c.name not in checked]
+    missing = [c for c in editor_cls.controls if c.name not in checked and c.name not in in_vectors]
     # an editor whose every control has a neutral default (PortraitGAN's landmark moves) takes any subset
     if not shortcut and missing and not getattr(editor_cls, "controls_have_defaults", False):
         raise ValueError(f"missing {flags(missing)} ({missing[0].meaning}); or give {flags(editor_cls.shortcuts)}")
@@ -175,29 +179,55 @@ def control_option(control: Control) -> Any:
                         f"{control.describe_range()}{default}.")
 
 
+def vector_option(vector: Any) -> Any:
+    """The repeated ``--NAME KEY=VALUE`` flag of a declared vector control (its keys and range in the help)."""
+    first = vector.components[0]
+    return click.option(f"--{vector.name}", f"vector_{vector.name}", multiple=True, metavar="KEY=VALUE",
+                        help=f"{vector.meaning[:1].upper()}{vector.meaning[1:]}; repeat for several keys "
+                             f"(e.g. --{vector.name} {first.name}=1). Keys: {', '.join(c.name for c in vector.components)}; "
+                             f"each in {first.describe_range()}, default {first.default:g}.")
+
+
+def vector_values(vectors: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """The component values typed through each vector's repeated flag (popped from ``given``), checked."""
+    values: dict[str, Any] = {}
+    for vector in vectors:
+        try:
+            values.update(vector.parse(given.pop(f"vector_{vector.name}", ()) or ()))
+        except ValueError as err:
+            raise click.ClickException(str(err)) from None
+    return values
+
+
 def editor_command(method: str) -> click.Command:
     """``gamut edit METHOD``, its flags built from the editor's declared controls."""
     from gamutlib.papers import editor_class
 
     editor_cls = editor_class(method)
-    names = [c.name for c in (*editor_cls.controls, *editor_cls.shortcuts)]
+    vectors = tuple(getattr(editor_cls, "vectors", ()))
+    in_vectors = {c.name for v in vectors for c in v.components}
+    plain = [c for c in (*editor_cls.controls, *editor_cls.shortcuts) if c.name not in in_vectors]
+    names = [c.name for c in plain]
     has_angle = any(c.is_angle for c in editor_cls.controls)
 
     file_names = [name for name, _ in getattr(editor_cls, "file_options", ())]
 
     def command(image, out, weights, align, crop, degrees=False, **values) -> None:
         files = {n: values.get(n) for n in file_names}
-        click.echo(run_edit(method, image, {n: values.get(n) for n in names}, out, weights, align, crop, degrees,
-                            files=files))
+        chosen = {**{n: values.get(n) for n in names}, **vector_values(vectors, values)}
+        click.echo(run_edit(method, image, chosen, out, weights, align, crop, degrees, files=files))
 
     flags = lambda controls: " ".join(flag_of(c) for c in controls)  # noqa: E731
     give = "give any of" if getattr(editor_cls, "controls_have_defaults", False) else "give"
-    doc = f"Edit the expression of a face with a trained {method}: {give} {flags(editor_cls.controls)}"
+    given = [flag_of(c) for c in plain if c in editor_cls.controls] + [f"--{v.name} KEY=VALUE ..." for v in vectors]
+    doc = f"Edit the expression of a face with a trained {method}: {give} {' '.join(given)}"
     doc += f", or {flags(editor_cls.shortcuts)} (intensity defaults to 1)." if editor_cls.shortcuts else "."
     command = _with_common(command)
     for name, help_text in reversed(getattr(editor_cls, "file_options", ())):
         command = click.option(f"--{name}", name, type=click.Path(dir_okay=False), help=help_text)(command)
-    for control in reversed((*editor_cls.controls, *editor_cls.shortcuts)):
+    for vector in reversed(vectors):
+        command = vector_option(vector)(command)
+    for control in reversed(plain):
         command = control_option(control)(command)
     if has_angle:
         command = click.option("--degrees", is_flag=True, help="Read angles in degrees [0, 360].")(command)

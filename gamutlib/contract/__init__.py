@@ -3,15 +3,15 @@
 - ``Method``, ``Phase``, ``build_config`` (method.py): the interface the
   training engine drives;
 - ``register_method`` (registry.py): a method's name -> its factory;
-- ``Control`` (controls.py): an editor's controls, declared once.
+- ``Control``, ``VectorControl`` (controls.py): an editor's controls, declared once.
 
 Models and the engine both import this package; it imports nothing else of
 gamutlib, so neither has to import the other.
 """
 
-from gamutlib.contract.controls import Control, check_values
+from gamutlib.contract.controls import Control, VectorControl, check_values
 from gamutlib.contract.method import Method, Phase, build_config
 from gamutlib.contract.registry import build_method, register_method, registered_methods
 
 __all__ = ["Control", "Method", "Phase", "build_config", "build_method", "check_values", "register_method",
-           "registered_methods"]
+           "registered_methods", "VectorControl"]

@@ -82,3 +82,48 @@ def control_named(controls: Sequence[Control], name: str) -> Control:
         if control.name == name:
             return control
     raise KeyError(f"no control {name!r}; the controls are {', '.join(c.name for c in controls)}")
+
+
+@dataclass(frozen=True)
+class VectorControl:
+    """A named group of number controls set together as ``KEY=VALUE`` pairs.
+
+    FineGrained's editor has one relative control per action unit; a user sets
+    a few of them (``--delta AU12=+2 --delta AU04=-1``) and the rest keep their
+    defaults. The components are ordinary ``Control``s (each checked, each a
+    slider in an explorer); the vector adds how a key is spelt (``aliases``:
+    ``AU1`` and ``au01`` both name ``AU01``) and the parsing of ``KEY=VALUE``.
+    """
+
+    name: str  # the CLI flag (--name KEY=VALUE, repeated)
+    meaning: str
+    components: tuple[Control, ...]
+    aliases: Mapping[str, str] = None  # type: ignore[assignment]  # lower-cased spelling -> component name
+
+    def component(self, key: str) -> Control:
+        by_name = {c.name: c for c in self.components}
+        wanted = str(key).strip()
+        name = wanted if wanted in by_name else (self.aliases or {}).get(wanted.lower(), wanted)
+        if name not in by_name:
+            raise ValueError(f"{self.name}: unknown key {key!r}; the keys are {', '.join(by_name)}")
+        return by_name[name]
+
+    def parse(self, items: Sequence[str]) -> dict[str, float]:
+        """``["AU12=+2", "AU4=-1"]`` -> ``{"AU12": 2.0, "AU04": -1.0}``, each value
+        checked by its component (a NaN or out-of-range value names it); a key
+        given twice is refused."""
+        values: dict[str, float] = {}
+        for item in items:
+            key, sep, value = str(item).partition("=")
+            if not sep or not key.strip():
+                raise ValueError(f"--{self.name} takes KEY=VALUE (e.g. {self.components[0].name}=1); got {item!r}")
+            control = self.component(key)
+            if control.name in values:
+                raise ValueError(f"{self.name}: {control.name} is given twice")
+            values[control.name] = control.check(value.strip())  # type: ignore[assignment]
+        return values
+
+    def check(self, values: Mapping[str, Any]) -> dict[str, float]:
+        """Every component checked from ``values`` keyed by (any spelling of) its name; missing ones take defaults."""
+        given = {self.component(k).name: v for k, v in values.items()}
+        return {c.name: c.check(given.get(c.name, c.default)) for c in self.components}  # type: ignore[misc]

@@ -2,6 +2,9 @@
 
 GANmut series: ``stargan`` (backbone and baseline), ``ganimation`` (categorical
 baseline), ``ganmut`` (linear learned space), ``gganmut`` (Gaussian modes).
+FineGrained series: ``finegrained`` (relative AUs, U-Net with MSF modules,
+msf.py) and ``ganimation_au`` (the same GANimation conditioned on AUs);
+au_condition.py holds what they share about AU conditioning.
 Each file holds its networks, its config dataclass, its Method (the trainer's
 interface, registered under the file's name) and, for the GANmut models, the
 editor used by the widget and ``gamut edit``.
