@@ -28,3 +28,19 @@ def test_dlib_check_gives_the_same_numbers_in_chunks():
     chunked = dlib_check(5, size=128, seed=0, chunk=2)
     assert one_pass == chunked
     assert one_pass["detection_rate"] > 0  # the faces were found, so the NMEs were compared
+
+
+def test_a_cpu_batch_is_painted_in_passes_of_bounded_size(monkeypatch):
+    import gamutlib.faces.batch as batch
+
+    passes = []
+    real_render = batch.render
+    monkeypatch.setattr(batch, "render", lambda identity, *a, **k: passes.append(len(identity)) or real_render(identity, *a, **k))
+    one_pass = random_faces(9, size=32, split="test", seed=5, chunk=9)
+    assert passes == [9]
+    passes.clear()
+    monkeypatch.setattr(batch, "CPU_PAINT_PIXELS", 4 * 32 * 32)  # four 32 px faces per pass
+    default = random_faces(9, size=32, split="test", seed=5)
+    assert passes == [4, 4, 1]
+    for key in one_pass:
+        assert torch.equal(one_pass[key], default[key]), key
