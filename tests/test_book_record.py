@@ -18,9 +18,7 @@ SOURCES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").gl
 # once re-recorded on a GPU (`gamut reproduce --profile gpu --only benchmark`,
 # `... --only ganmut`). strict=True: a notebook that passes after the
 # re-record fails here until its line is deleted, so empty these lists then.
-AWAITS_RERECORD_TABLES = {
-    "book/benchmark/01_benchmark.ipynb": "the render-speed table sat in an if block without display()",
-}
+AWAITS_RERECORD_TABLES: dict[str, str] = {}
 AWAITS_RERECORD_NOISE: dict[str, str] = {}
 
 
