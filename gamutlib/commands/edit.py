@@ -3,10 +3,13 @@
     gamut edit ganmut  IMAGE --theta T --rho R --out FILE
     gamut edit ganmut  IMAGE --emotion happy --intensity 0.8 --out FILE
     gamut edit gganmut IMAGE --x X --y Y --out FILE
+    gamut edit eggan   IMAGE --au AU12=3.5 --au AU6=2 --out FILE
 
 One subcommand per editable method of the paper registry; its flags are the
 editor's declared controls (``SpaceEditor.controls``, plus the emotion
-shortcut), so a new editor brings its own flags. IMAGE is either an aligned
+shortcut), so a new editor brings its own flags; controls an editor groups
+as a ``ControlVector`` (EGGAN's 17 AUs) share one repeated ``--NAME KEY=VALUE``
+flag instead of a flag each. IMAGE is either an aligned
 face crop of the generator's size (used as is) or a photo, which is aligned
 with dlib (the ``real`` extra) and gets the edited face pasted back over the
 face alone (``--crop`` writes the edited crop instead); gamutlib.data.photo
@@ -99,7 +102,11 @@ def check_inputs(editor_cls: Any, values: dict[str, Any], degrees: bool) -> dict
         raise ValueError(f"give either {flags(editor_cls.controls)} or {flags(editor_cls.shortcuts)}, not both")
     if shortcut and "emotion" not in shortcut:
         raise ValueError("--intensity needs --emotion (the emotion to go towards)")
-    missing = [c for c in editor_cls.controls if c.name not in checked]
+    in_vectors = {c.name for v in getattr(editor_cls, "vectors", ()) for c in v.controls}
+    if not shortcut and in_vectors and not checked:
+        given = " ".join(f"--{v.name} {v.controls[0].name}=VALUE" for v in editor_cls.vectors)
+        raise ValueError(f"give at least one {given}, or {flags(editor_cls.shortcuts)}")
+    missing = [c for c in editor_cls.controls if c.name not in checked and c.name not in in_vectors]
     if not shortcut and missing:
         raise ValueError(f"missing {flags(missing)} ({missing[0].meaning}); or give {flags(editor_cls.shortcuts)}")
     return checked
@@ -168,18 +175,33 @@ def editor_command(method: str) -> click.Command:
     from gamutlib.papers import editor_class
 
     editor_cls = editor_class(method)
-    names = [c.name for c in (*editor_cls.controls, *editor_cls.shortcuts)]
+    vectors = tuple(getattr(editor_cls, "vectors", ()))
+    in_vectors = {c.name for v in vectors for c in v.controls}
+    flagged = [c for c in (*editor_cls.controls, *editor_cls.shortcuts) if c.name not in in_vectors]
+    names = [c.name for c in flagged]
     has_angle = any(c.is_angle for c in editor_cls.controls)
 
     def command(image, out, weights, align, crop, degrees=False, **values) -> None:
-        click.echo(run_edit(method, image, {n: values.get(n) for n in names}, out, weights, align, crop, degrees))
+        given = {n: values.get(n) for n in names}
+        for vector in vectors:
+            try:
+                given.update(vector.parse(values.get(vector.name) or ()))
+            except ValueError as err:
+                raise click.ClickException(str(err)) from None
+        click.echo(run_edit(method, image, given, out, weights, align, crop, degrees))
 
     flags = lambda controls: " ".join(f"--{c.name}" for c in controls)  # noqa: E731
-    doc = f"Edit the expression of a face with a trained {method}: give {flags(editor_cls.controls)}"
+    coordinates = " ".join(f"--{v.name} NAME=VALUE ..." for v in vectors) or flags(editor_cls.controls)
+    doc = f"Edit the expression of a face with a trained {method}: give {coordinates}"
     doc += f", or {flags(editor_cls.shortcuts)} (intensity defaults to 1)." if editor_cls.shortcuts else "."
     command = _with_common(command)
-    for control in reversed((*editor_cls.controls, *editor_cls.shortcuts)):
+    for control in reversed(flagged):
         command = control_option(control)(command)
+    for vector in reversed(vectors):
+        names_help = ", ".join(c.name for c in vector.controls)
+        command = click.option(f"--{vector.name}", vector.name, multiple=True, metavar="NAME=VALUE",
+                               help=f"{vector.meaning[:1].upper()}{vector.meaning[1:]}; repeat it. Names: {names_help}; "
+                                    f"each in {vector.controls[0].describe_range()}.")(command)
     if has_angle:
         command = click.option("--degrees", is_flag=True, help="Read angles in degrees [0, 360].")(command)
     return click.command(method, help=doc)(command)

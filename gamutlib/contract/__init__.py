@@ -9,9 +9,9 @@ Models and the engine both import this package; it imports nothing else of
 gamutlib, so neither has to import the other.
 """
 
-from gamutlib.contract.controls import Control, check_values
+from gamutlib.contract.controls import Control, ControlVector, check_values
 from gamutlib.contract.method import Method, Phase, build_config
 from gamutlib.contract.registry import build_method, register_method, registered_methods
 
-__all__ = ["Control", "Method", "Phase", "build_config", "build_method", "check_values", "register_method",
+__all__ = ["Control", "ControlVector", "Method", "Phase", "build_config", "build_method", "check_values", "register_method",
            "registered_methods"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -82,3 +82,39 @@ def control_named(controls: Sequence[Control], name: str) -> Control:
         if control.name == name:
             return control
     raise KeyError(f"no control {name!r}; the controls are {', '.join(c.name for c in controls)}")
+
+
+@dataclass(frozen=True)
+class ControlVector:
+    """Controls typed as one repeated ``NAME=VALUE`` option (EGGAN's 17 AUs:
+    ``--au AU12=3.5 --au AU6=2``). ``controls`` are ordinary controls of the
+    editor; ``aliases`` maps other spellings to their names (AU6 -> AU06).
+    Members not given keep their defaults."""
+
+    name: str  # the flag (--name)
+    meaning: str
+    controls: tuple[Control, ...]
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+    def member(self, key: str) -> Control:
+        """The control a typed name stands for (case-insensitive), else one error listing the names."""
+        wanted = key.strip().upper()
+        by_name = {c.name.upper(): c for c in self.controls}
+        by_name.update({a.upper(): by_name[n.upper()] for a, n in self.aliases.items()})
+        if wanted not in by_name:
+            raise ValueError(f"unknown {self.name} {key!r}; the names are {', '.join(c.name for c in self.controls)}")
+        return by_name[wanted]
+
+    def parse(self, items: Sequence[str]) -> dict[str, float | str]:
+        """``["AU12=3.5", "AU6=2"]`` -> {"AU12": 3.5, "AU06": 2.0}, each value checked
+        by its control; a malformed item or a name given twice is refused."""
+        out: dict[str, float | str] = {}
+        for item in items:
+            key, sep, value = str(item).partition("=")
+            if not sep or not key.strip():
+                raise ValueError(f"--{self.name} takes NAME=VALUE (e.g. {self.controls[0].name}=1.5); got {item!r}")
+            control = self.member(key)
+            if control.name in out:
+                raise ValueError(f"{control.name} is given twice")
+            out[control.name] = control.check(value.strip())
+        return out
