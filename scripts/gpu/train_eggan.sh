@@ -62,7 +62,7 @@ if size:
     model["image_size"] = int(size)
 if tiny == "1":
     model.update({
-        "eggan": dict(latent_dim=16, e_conv_dim=4, g_conv_dim=4, g_blocks=3, d_conv_dim=4, d_repeat_num=3,
+        "eggan": dict(latent_dim=16, e_conv_dim=4, g_conv_dim=4, g_blocks=3, d_conv_dim=4, d_repeat_num=3, n_critic=2,
                       c_conv_dim=4, n_identities=8, batch_size=4),
         "hgan": dict(conv_dim=4, n_res=1, n_identities=8, batch_size=4),
         "feature_net": dict(width=4, n_identities=8, batch_size=4),
