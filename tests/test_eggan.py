@@ -178,7 +178,41 @@ def test_the_feature_network_never_loads_a_judge(tmp_path):
     assert out.stdout.strip() == "[]"
 
 
-# ----------------------------------------------------------------- the engine
+# ----------------------------------------------------------------- configs and the engine
+
+
+def test_the_series_configs_resolve_to_the_paper():
+    from pathlib import Path
+
+    from gamutlib.models.eggan import EGGANConfig
+    from gamutlib.models.feature_net import FeatureNetConfig
+    from gamutlib.models.hgan import HGANConfig
+    from gamutlib.contract import build_config
+    from gamutlib.papers import get_paper
+    from gamutlib.training.config import read_config_file
+
+    classes = {"eggan": EGGANConfig, "hgan": HGANConfig, "feature_net": FeatureNetConfig}
+    root = Path(__file__).resolve().parents[1] / "gamutlib/models/configs"
+    models = {}
+    for stem in ("eggan", "eggan__no_per", "eggan__no_id", "eggan__no_msssim", "hgan", "feature_net"):
+        data = read_config_file(root / f"{stem}.toml")
+        TrainConfig.from_dict(data["train"])
+        models[stem] = build_config(classes[data["method"]], data.get("model", {}), {})
+    full = models["eggan"]
+    assert (full.lambda_au, full.lambda_id, full.lambda_per, full.lambda_rec, full.lambda_gp) == (100, 60, 20, 100, 20)
+    assert (full.lr, full.lr_c, full.batch_size, full.image_size) == (1e-4, 2e-4, 8, 128)
+    # each ablation removes exactly one term of Eq. 7
+    from dataclasses import asdict
+
+    for stem, changed in (("eggan__no_per", {"lambda_per": 0.0}), ("eggan__no_id", {"lambda_id": 0.0}),
+                          ("eggan__no_msssim", {"use_ms_ssim": False})):
+        diff = {k: v for k, v in asdict(models[stem]).items() if asdict(full)[k] != v}
+        assert diff == changed, stem
+    paper = get_paper("eggan")
+    assert set(paper.methods) == {"eggan", "hgan", "feature_net"} and "stargan" not in paper.methods
+    assert not paper.weights and not paper.chapters
+
+
 
 
 @pytest.mark.parametrize("name", ["eggan", "hgan", "feature_net"])

@@ -29,9 +29,12 @@ def ms_ssim_value(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     betas = tuple(float(b) for b in betas / betas.sum())
     a = ((x.float() + 1) / 2).clamp(0, 1)
     b = ((y.float() + 1) / 2).clamp(0, 1)
-    return multiscale_structural_similarity_index_measure(
-        a, b, data_range=1.0, kernel_size=KERNEL_SIZE, sigma=1.5, betas=betas, normalize="relu"
-    )
+    # in float32 even under the engine's bf16 autocast: the windowed means of
+    # near-identical images cancel, which bf16's 8 bits cannot resolve
+    with torch.autocast(x.device.type, enabled=False):
+        return multiscale_structural_similarity_index_measure(
+            a, b, data_range=1.0, kernel_size=KERNEL_SIZE, sigma=1.5, betas=betas, normalize="relu"
+        )
 
 
 def loss_ms_ssim(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
