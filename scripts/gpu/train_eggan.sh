@@ -16,6 +16,7 @@
 # and FEATURE_RETRAIN is not 1) and exports to $WEIGHTS/feature_net.safetensors.
 # Scoring (`gamut evaluate eggan`) follows once the evaluation module exists.
 #
+# JOBS=none trains only the feature network (a first device call of its own).
 # Settings: STEPS (each generator; default 10000, the LR decaying linearly over
 # the second half as the paper), FEATURE_STEPS (3000), MAX_MINUTES (a guard per
 # job: it stops checkpointed and still exports), IMAGE_SIZE (overrides every
@@ -112,7 +113,8 @@ if [ ! -f "$FEATURES" ] || [ "${FEATURE_RETRAIN:-0}" = 1 ]; then
   tar czf "$OUT/feature_net.tgz" -C "$PACK" .
 fi
 
-# 2. the generators, one queue per GPU
+# 2. the generators, one queue per GPU (JOBS=none: the feature network alone)
+if [ "$JOBS" = none ]; then echo "feature network only: $FEATURES"; exit 0; fi
 run_queue() {
   local gpu=$1
   for job in $JOBS; do
