@@ -43,6 +43,8 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-4}
 LOGS=$WORK/logs
 mkdir -p "$OUT" "$WORK" "$LOGS" "$WEIGHTS"
 FEATURES="$WEIGHTS/feature_net.safetensors"
+# the registry that records $WEIGHTS (gamutlib/weights_registry.json for the shipped weights/)
+REGISTRY=$("$PY" -c "import sys; from gamutlib.weights import registry_path; print(registry_path(sys.argv[1]))" "$WEIGHTS")
 
 write_config() {  # write_config CONFIG SEED STEPS FILE
   "$PY" - "$1" "$2" "$3" "$4" "$FEATURES" "$IMAGE_SIZE" "$TINY" <<'PYEOF'
@@ -109,7 +111,7 @@ if [ ! -f "$FEATURES" ] || [ "${FEATURE_RETRAIN:-0}" = 1 ]; then
     tail -5 "$LOGS/feature_net-seed0.train.log" >&2
     exit 1
   fi
-  PACK=$(mktemp -d); pack feature_net 0 "$PACK"; cp "$WEIGHTS/weights_registry.json" "$PACK/" 2>/dev/null
+  PACK=$(mktemp -d); pack feature_net 0 "$PACK"; cp "$REGISTRY" "$PACK/" 2>/dev/null
   tar czf "$OUT/feature_net.tgz" -C "$PACK" .
 fi
 
@@ -135,7 +137,7 @@ for gpu in $gpus; do
     [ "$g" = "$gpu" ] || continue
     pack "$config" "$seed" "$PACK"
   done
-  cp "$WEIGHTS/weights_registry.json" "$LOGS/jobs-gpu$gpu.log" "$PACK/" 2>/dev/null
+  cp "$REGISTRY" "$LOGS/jobs-gpu$gpu.log" "$PACK/" 2>/dev/null
   tar czf "$OUT/eggan-gpu$gpu.tgz" -C "$PACK" .
   grep -q "exit [1-9]" "$LOGS/jobs-gpu$gpu.log" && failed=1
 done
