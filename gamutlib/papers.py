@@ -209,6 +209,19 @@ register_paper(Paper(
     editors={"portraitgan": "gamutlib.models.portraitgan_editor:PortraitGANEditor"},
 ))
 
+# The EGGAN series. Its StarGAN baseline on the 7 emotion classes is the GANmut
+# series' `stargan` method and its shipped `stargan` weights: a method belongs
+# to one paper, so it is not declared again here; the evaluation loads it by
+# weights name. `feature_net` trains the perceptual loss's features (never a
+# scoring judge). No weights are shipped yet, and no chapters are written yet.
+register_paper(Paper(
+    name="eggan",
+    title="EGGAN: fine-grained expression manipulation via structured latent space (ICASSP 2021)",
+    methods={"eggan": "gamutlib.models.eggan", "hgan": "gamutlib.models.hgan",
+             "feature_net": "gamutlib.models.feature_net"},
+    editors={"eggan": "gamutlib.models.eggan:EGGANEditor"},
+))
+
 
 def _main(argv: Sequence[str]) -> int:
     """``python -m gamutlib.papers method-of NAME`` (the GPU scripts' name -> method map)."""

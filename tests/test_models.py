@@ -267,6 +267,8 @@ def test_shipped_training_configs_resolve():
     assert {f.stem for f in files} >= {"stargan", "ganimation", "ganmut", "ganmut_rho1", "gganmut"}
     for path in files:
         data = read_config_file(path)
+        if data["method"] not in config_classes:
+            continue  # another series' config (EGGAN's: tests/test_eggan.py)
         train = TrainConfig.from_dict(data["train"])
         if data["method"] in config_classes:
             model = build_config(config_classes[data["method"]], data.get("model", {}), {})

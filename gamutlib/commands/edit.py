@@ -3,6 +3,7 @@
     gamut edit ganmut  IMAGE --theta T --rho R --out FILE
     gamut edit ganmut  IMAGE --emotion happy --intensity 0.8 --out FILE
     gamut edit gganmut IMAGE --x X --y Y --out FILE
+    gamut edit eggan       IMAGE --au AU12=3.5 --au AU6=2 --out FILE
     gamut edit finegrained IMAGE --delta AU12=+2 --delta AU04=-1 --out FILE
 
 One subcommand per editable method of the paper registry; its flags are the
@@ -103,6 +104,9 @@ def check_inputs(editor_cls: Any, values: dict[str, Any], degrees: bool) -> dict
         raise ValueError(f"give either {flags(editor_cls.controls)} or {flags(editor_cls.shortcuts)}, not both")
     if shortcut and "emotion" not in shortcut:
         raise ValueError("--intensity needs --emotion (the emotion to go towards)")
+    if not shortcut and in_vectors and not checked:
+        given = " ".join(f"--{v.name} {v.components[0].name}=VALUE" for v in editor_cls.vectors)
+        raise ValueError(f"give at least one {given}, or {flags(editor_cls.shortcuts)}")
     missing = [c for c in editor_cls.controls if c.name not in checked and c.name not in in_vectors]
     # an editor whose every control has a neutral default (PortraitGAN's landmark moves) takes any subset
     if not shortcut and missing and not getattr(editor_cls, "controls_have_defaults", False):
@@ -229,6 +233,11 @@ def editor_command(method: str) -> click.Command:
         command = vector_option(vector)(command)
     for control in reversed(plain):
         command = control_option(control)(command)
+    for vector in reversed(vectors):
+        names_help = ", ".join(c.name for c in vector.controls)
+        command = click.option(f"--{vector.name}", vector.name, multiple=True, metavar="NAME=VALUE",
+                               help=f"{vector.meaning[:1].upper()}{vector.meaning[1:]}; repeat it. Names: {names_help}; "
+                                    f"each in {vector.controls[0].describe_range()}.")(command)
     if has_angle:
         command = click.option("--degrees", is_flag=True, help="Read angles in degrees [0, 360].")(command)
     return click.command(method, help=doc)(command)

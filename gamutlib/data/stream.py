@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import torch
 
-from gamutlib.faces import random_faces
+from gamutlib.faces import identities_from_ids, random_faces
 
 
 class FaceStream:
@@ -22,6 +22,9 @@ class FaceStream:
 
     ``style`` is a name of STYLES or "random" (one per face); ``kwargs`` go to
     `random_faces` (for instance ``au_jitter`` or ``pose_scale``).
+    ``identity_pool`` N draws every face from the first N training identities
+    (ids 0..N-1, the classes of an identity classifier); None (the default)
+    draws from all of them, exactly as before the option existed.
 
     Faces are rendered ``render_ahead`` at a time and served ``batch_size`` at
     a time: the renderer is launch-bound at a GAN's batch of 16 (a few hundred
@@ -39,6 +42,7 @@ class FaceStream:
         device: torch.device | str = "cpu",
         style: str = "photo",
         render_ahead: int | None = None,
+        identity_pool: int | None = None,
         **kwargs: Any,
     ) -> None:
         if batch_size < 1:
@@ -49,6 +53,9 @@ class FaceStream:
             render_ahead = 1024 if self.device.type == "cuda" else batch_size
         # A whole number of batches per rendered chunk.
         self.batches_per_chunk = max(1, render_ahead // batch_size)
+        if identity_pool is not None and not (split == "train" and 1 <= identity_pool):
+            raise ValueError(f"identity_pool needs the train split and a pool of >= 1 identities; got {identity_pool} ({split})")
+        self.identity_pool = identity_pool
         self.kwargs = kwargs
         self.generator = torch.Generator().manual_seed(seed)
         self.batches_drawn = 0
@@ -60,9 +67,16 @@ class FaceStream:
 
     def _render_chunk(self) -> None:
         self._chunk_state = self.generator.get_state()
+        n = self.batch_size * self.batches_per_chunk
+        kwargs = dict(self.kwargs)
+        if self.identity_pool is not None:
+            # A classifier over identities (EGGAN's C_id, the feature network)
+            # needs a closed set of classes: ids 0..pool-1 of the train split.
+            # Drawn only when asked for, so a stream without a pool is unchanged.
+            kwargs["identity"] = identities_from_ids(torch.randint(self.identity_pool, (n,), generator=self.generator))
         self._chunk = random_faces(
-            self.batch_size * self.batches_per_chunk, size=self.size, split=self.split, device=self.device,
-            style=self.style, generator=self.generator, **self.kwargs,
+            n, size=self.size, split=self.split, device=self.device,
+            style=self.style, generator=self.generator, **kwargs,
         )
 
     def __next__(self) -> dict[str, torch.Tensor]:

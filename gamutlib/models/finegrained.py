@@ -52,7 +52,7 @@ from typing import Any, Iterator, Mapping
 import torch
 from torch import nn
 
-from gamutlib.constants import AU_IDS, AU_MAX, AU_NAMES
+from gamutlib.constants import AU_ALIASES, AU_IDS, AU_MAX, AU_NAMES
 from gamutlib.contract.controls import Control, VectorControl
 from gamutlib.contract.method import build_config
 from gamutlib.contract.registry import register_method
@@ -209,7 +209,7 @@ DELTA = VectorControl(
     "the change of each action unit, in OpenFace intensity units (0 = leave it as it is)",
     tuple(Control(name, f"change of {name} (OpenFace intensity units; + strengthens, - weakens)",
                   -DELTA_RANGE, DELTA_RANGE, 0.0, label=f"Δ{name}", step=0.1) for name in AU_NAMES),
-    aliases={**{f"au{i}": name for i, name in zip(AU_IDS, AU_NAMES)}, **{name.lower(): name for name in AU_NAMES}},
+    aliases=AU_ALIASES,
 )
 
 
