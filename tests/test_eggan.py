@@ -283,7 +283,7 @@ def test_editor_controls_and_presets():
     assert happy["AU12"] > 3 and happy["AU06"] > 2 and happy["AU04"] == 0
     assert all(v == 0 for v in editor.resolve({"emotion": "neutral"}).values())
     assert AU_VECTOR.parse(["au6=2", "AU12=3.5"]) == {"AU06": 2.0, "AU12": 3.5}
-    with pytest.raises(ValueError, match="unknown au 'AU3'"):
+    with pytest.raises(ValueError, match="au: unknown key 'AU3'"):
         AU_VECTOR.parse(["AU3=1"])
     with pytest.raises(ValueError, match="AU06 is given twice"):
         AU_VECTOR.parse(["AU6=1", "AU06=2"])
@@ -318,12 +318,12 @@ def test_gamut_edit_eggan_au_flags(eggan_weights, tmp_path):
                    "--weights", eggan_weights)
     assert preset.exit_code == 0, preset.output
     for args, fragment in ((["--au", "AU12=7"], "AU12 must lie in [0, 5]"), (["--au", "AU12=nan"], "AU12 must be a finite"),
-                           (["--au", "AU12"], "NAME=VALUE"), ([], "give at least one --au"),
+                           (["--au", "AU12"], "KEY=VALUE"), ([], "give at least one --au"),
                            (["--au", "AU12=1", "--emotion", "happy"], "not both")):
         bad = _edit("eggan", crop, *args, "--out", tmp_path / "x.png", "--weights", eggan_weights)
         lines = bad.output.strip().splitlines()
         assert bad.exit_code != 0 and len(lines) == 1 and lines[0].startswith("Error: ") and fragment in lines[0], bad.output
     helptext = CliRunner().invoke(main, ["edit", "eggan", "--help"]).output
-    assert "--au NAME=VALUE" in helptext and "--AU12" not in helptext
+    assert "--au KEY=VALUE" in helptext and "--AU12" not in helptext
     ganmut_help = CliRunner().invoke(main, ["edit", "ganmut", "--help"]).output
     assert "--theta" in ganmut_help and "--rho" in ganmut_help and "--au" not in ganmut_help

@@ -233,11 +233,6 @@ def editor_command(method: str) -> click.Command:
         command = vector_option(vector)(command)
     for control in reversed(plain):
         command = control_option(control)(command)
-    for vector in reversed(vectors):
-        names_help = ", ".join(c.name for c in vector.controls)
-        command = click.option(f"--{vector.name}", vector.name, multiple=True, metavar="NAME=VALUE",
-                               help=f"{vector.meaning[:1].upper()}{vector.meaning[1:]}; repeat it. Names: {names_help}; "
-                                    f"each in {vector.controls[0].describe_range()}.")(command)
     if has_angle:
         command = click.option("--degrees", is_flag=True, help="Read angles in degrees [0, 360].")(command)
     return click.command(method, help=doc)(command)
