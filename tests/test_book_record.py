@@ -107,3 +107,13 @@ def test_a_discarded_table_is_found():
     source = "# %%\nx = 1\n# %%\nif x:\n    show_table(t)\nshow_table(u)\n# %%\nshow_table(a)\ny = 2\n"
     assert discarded_tables(source) == [5, 8]
     assert showing_calls("def f():\n    display(1)\nplt.show()") == {"show"}
+
+
+def test_noise_names_machine_paths_but_not_the_runs_own_folder():
+    def nb(text):
+        return {"cells": [{"cell_type": "code", "metadata": {}, "source": "print(path)",
+                           "outputs": [{"output_type": "stream", "name": "stdout", "text": text}]}]}
+
+    assert noise(nb("wrote /home/someone/book/results/x.json\n"))
+    assert noise(nb("wrote /tmp/run1/smoke/results/x.json\n"), allowed_roots=("/tmp/run1",)) == []
+    assert noise(nb("wrote book/results/x.json\n")) == []
