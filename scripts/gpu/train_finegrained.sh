@@ -3,7 +3,7 @@
 # GPU, run one after the other (the model after scripts/gpu/train_seeds.sh).
 # Every job trains STEPS iterations at batch 16 with the linear LR decay over
 # the last 10%, and exports its G next to its run; nothing is written to
-# weights/ (the lead picks what ships once the chapters have read the runs).
+# weights/ (what ships is chosen once the chapters have read the runs).
 #
 #   . .whl/prelude.sh && OUT=/path/to/out JOBS="0:finegrained:0 1:ganimation_au:0 2:finegrained__kmsf0:0" \
 #       bash scripts/gpu/train_finegrained.sh
