@@ -4,6 +4,13 @@ A paper folder may carry a numeric prefix that only orders the book
 (``notebooks/00_intro`` is the paper ``intro``); notebooks inside it are
 ``NN_name.py`` files in jupytext's py:percent format and run in NN order,
 because a series trains before it evaluates.
+
+A series whose chapters are written but not yet recorded on the gpu profile
+waits under ``notebooks/pending/<paper>/``: ``discover`` does not see it (so
+neither ``gamut reproduce`` nor the book does), ``discover_pending`` does (the
+smoke test runs it like any other). Recording it is ``git mv`` to
+``notebooks/<paper>/``, ``gamut reproduce --profile gpu --only <paper>`` and
+its _toc.yml entries.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from pathlib import Path
 NOTEBOOK_PATTERN = re.compile(r"^(\d+)_([A-Za-z0-9_]+)\.py$")
 PAPER_FOLDER_PATTERN = re.compile(r"^(?:(\d+)_)?([a-z][a-z0-9_]*)$")
 RECORD_RESULTS = Path("book") / "results"
+PENDING = "pending"  # notebooks/pending/<paper>/: written, not yet recorded
 
 
 @dataclass(frozen=True)
@@ -58,13 +66,22 @@ def paper_id(folder_name: str) -> str | None:
 
 def discover(root: Path) -> dict[str, list[Notebook]]:
     """Every paper series under root/notebooks, in book order, notebooks in NN order."""
-    notebooks_dir = root / "notebooks"
+    return _discover_in(root, root / "notebooks")
+
+
+def discover_pending(root: Path) -> dict[str, list[Notebook]]:
+    """The series under root/notebooks/pending: chapters written but not yet recorded."""
+    pending = root / "notebooks" / PENDING
+    return _discover_in(root, pending) if pending.is_dir() else {}
+
+
+def _discover_in(root: Path, notebooks_dir: Path) -> dict[str, list[Notebook]]:
     if not notebooks_dir.is_dir():
         raise FileNotFoundError(f"{notebooks_dir} does not exist")
     papers: dict[str, list[Notebook]] = {}
     for folder in sorted(p for p in notebooks_dir.iterdir() if p.is_dir()):
         paper = paper_id(folder.name)
-        if paper is None:
+        if paper is None or (notebooks_dir == root / "notebooks" and folder.name == PENDING):
             continue
         if paper in papers:
             raise ValueError(f"two folders under {notebooks_dir} name the paper {paper!r}")
