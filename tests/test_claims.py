@@ -261,3 +261,22 @@ def test_chapter_writers_on_a_record(record, tmp_path):
     assert table["rows"] == precision and [r["metric"] for r in precision] == ["accuracy", "fed", "ere_setting1",
                                                                              "ere_setting2", "smoothness"]
     assert "seed 0 in fp32" in table["protocol"] and table["seeds"] == [0, 1, 2]
+
+
+def test_training_length_reading_follows_the_rows():
+    from gamutlib.evaluation.training_length import describe_training_length
+
+    def row(method, it, fed, run="65k run, end (LR decayed to 0, seed 0)"):
+        return {"method": method, "iterations": it, "run": run, "accuracy": None, "fed": fed,
+                "ere_setting1": None, "ere_setting2": None, "smoothness": None}
+
+    rows = [row("StarGAN", 10000, 12.0, "10k schedule, end (LR decayed to 0; the shipped seed 0)"),
+            row("StarGAN", 10000, 11.0, "65k run, mid-run"), row("StarGAN", 65000, 5.0),
+            row("GANmut", 10000, 40.0, "65k run, mid-run"), row("GANmut", 65000, 9.0)]
+    paper = {"StarGAN": {"fed": 4.89}, "GANmut": {"fed": 0.71}}
+    text = describe_training_length(rows, paper)
+    assert "StarGAN 11 at 10k -> 5 at 65k (paper 4.89)" in text  # the shipped 10k row is not a long-run point
+    assert "GANmut < StarGAN does not hold" in text
+    rows[-1] = row("GANmut", 65000, 3.0)
+    assert "GANmut < StarGAN holds" in describe_training_length(rows, paper)
+    assert "Accuracy" not in text  # no number, no line

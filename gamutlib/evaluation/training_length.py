@@ -145,3 +145,50 @@ def record_training_length(record_dir: str | Path, results_dir: str | Path) -> l
                 protocol=PROTOCOL, seeds=sorted({int(r.get("seed", 0)) for r in long}),
                 producer=CHAPTER)
     return rows
+
+
+def _point(row: Mapping[str, Any], metric: str) -> str:
+    return f"{row[metric]:.3g} at {row['iterations'] / 1000:.0f}k"
+
+
+def describe_training_length(rows: Sequence[Mapping[str, Any]], paper: Mapping[str, Any]) -> str:
+    """What the long runs show, in words computed from the rows (so the reading
+    is true of whatever record it is run on): per metric, each method's first
+    and last long-run point beside the paper's value, and whether the paper's
+    ordering between the methods holds at the last points."""
+    from gamutlib.evaluation.ganmut_records import HIGHER_IS_BETTER
+
+    long: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        if not row["run"].startswith("10k schedule"):
+            long.setdefault(row["method"], []).append(row)
+    for points in long.values():
+        points.sort(key=lambda r: r["iterations"])
+    names = {"accuracy": "Accuracy (Table 3, %)", "fed": "FED (Table 2)", "ere_setting1": "ERE, setting 1 (Table 2)",
+             "ere_setting2": "ERE, setting 2 (Table 2)", "smoothness": "Smoothness (Table 1)"}
+    # the paper's orderings, best first (lower is better except accuracy)
+    orderings = {"fed": ("GANmut", "StarGAN"), "ere_setting1": ("GGANmut", "GANmut", "StarGAN"),
+                 "ere_setting2": ("GGANmut", "GANmut", "StarGAN"), "smoothness": ("GANmut", "StarGAN")}
+    lines = []
+    for metric in METRICS:
+        parts = []
+        for method, points in long.items():
+            have = [p for p in points if p.get(metric) is not None]
+            if not have:
+                continue
+            target = (paper.get(method) or {}).get(metric)
+            beside = f" (paper {target:.3g})" if target is not None else ""
+            parts.append(f"{method} {_point(have[0], metric)} -> {_point(have[-1], metric)}{beside}")
+        if not parts:
+            continue
+        line = f"- **{names.get(metric, metric)}**: " + "; ".join(parts) + "."
+        order = orderings.get(metric)
+        if order and all(long.get(m) and long[m][-1].get(metric) is not None for m in order):
+            last = {m: long[m][-1][metric] for m in order}
+            better = (lambda a, b: a > b) if metric in HIGHER_IS_BETTER else (lambda a, b: a < b)
+            held = all(better(last[a], last[b]) for a, b in zip(order, order[1:]))
+            wanted = " < ".join(order)
+            line += (f" The paper's ordering {wanted} {'holds' if held else 'does not hold'} at the last points "
+                     f"({', '.join(f'{m} {v:.3g}' for m, v in last.items())}; one seed each, no spread).")
+        lines.append(line)
+    return "\n".join(lines)
