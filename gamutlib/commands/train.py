@@ -57,6 +57,8 @@ def resolve_config(
 @click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
 def train(method, config_file, steps, resume, out, max_minutes, seed, device, export_name, export_dir, dry_run) -> None:
     """Train METHOD (e.g. stargan, ganmut, judge_emotion) in a new run folder."""
+    import torch
+
     from gamutlib.papers import get_method
     from gamutlib.training import NonFiniteLossError, TrainConfig, start_run
     from gamutlib.training.trainer import install_stop_signals
@@ -65,6 +67,7 @@ def train(method, config_file, steps, resume, out, max_minutes, seed, device, ex
         resolved = resolve_config(method, config_file, resume,
                                   {"steps": steps, "max_minutes": max_minutes, "seed": seed, "device": device})
         train_config = TrainConfig.from_dict(resolved["train"])
+        torch.manual_seed(train_config.seed)  # the networks' initial weights: the same seed, the same run
         model = get_method(method, resolved["model"])
     except (ValueError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from None

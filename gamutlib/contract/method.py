@@ -82,6 +82,19 @@ class Method(Protocol):
     # state; any other is re-opened from (seed, rank, step) at each checkpoint.
 
 
+class DataclassConfig:
+    """Mixin: ``config`` of a method whose settings are the dataclass ``cfg``;
+    the dict the trainer saves with a run and a weights file carries, its
+    method named so that a file of another method is refused on load."""
+
+    name: str
+    cfg: Any
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {"method": self.name, **dataclasses.asdict(self.cfg)}
+
+
 ConfigT = TypeVar("ConfigT")
 
 

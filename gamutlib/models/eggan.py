@@ -55,7 +55,7 @@ where it is coded):
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 import torch
@@ -63,14 +63,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from gamutlib.constants import AU_ALIASES, AU_IDS, AU_MAX, AU_NAMES, EMOTIONS
-from gamutlib.contract import Control, Phase, build_config, register_method
+from gamutlib.contract import Control, DataclassConfig, Phase, build_config, register_method
 from gamutlib.contract.controls import VectorControl
 from gamutlib.losses import critic_with_gp, loss_cls, loss_d_adv, loss_g_adv
 from gamutlib.losses.au_levels import AU_LEVELS, loss_au
 from gamutlib.losses.latent import loss_dz, loss_e_adv
-from gamutlib.losses.perceptual import perceptual_loss
 from gamutlib.losses.structural import loss_ms_ssim
 from gamutlib.models.editor import EMOTION, INTENSITY, SpaceEditor, check_image, run_generator
+from gamutlib.models.feature_loss import FeatureLossMethod
+from gamutlib.models.identity_faces import IdentityBatches, identity_batches
 from gamutlib.models.translation import grid
 from gamutlib.nn import DiscriminatorTrunk
 
@@ -272,36 +273,14 @@ def other_face_targets(aus: torch.Tensor) -> torch.Tensor:
     return aus[index]
 
 
-class EGGANBatches:
-    """Benchmark batches for EGGAN: image, AUs, identity class; resumable (the stream's state)."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-
-    def __iter__(self) -> "EGGANBatches":
-        return self
-
-    def __next__(self) -> dict[str, torch.Tensor]:
-        b = next(self.stream)
-        return {"image": b["image"], "aus": b["aus"], "identity": b["identity"].long()}
-
-    def state_dict(self) -> dict[str, Any]:
-        return self.stream.state_dict()
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.stream.load_state_dict(state)
-
-
-def identity_batches(batch_size: int, image_size: int, n_identities: int, device: torch.device, seed: int) -> EGGANBatches:
-    from gamutlib.data import FaceStream
-
-    return EGGANBatches(FaceStream(batch_size, size=image_size, split="train", seed=seed, device=device,
-                                   identity_pool=n_identities))
+#: EGGAN's batches: image, AUs and identity class (gamutlib.models.identity_faces).
+EGGANBatches = IdentityBatches
 
 
 @register_method("eggan")
-class EGGAN:
-    """The EGGAN method (module docstring: every loss and choice)."""
+class EGGAN(DataclassConfig, FeatureLossMethod):
+    """The EGGAN method (module docstring: every loss and choice); its perceptual
+    loss's frozen feature network (choice 5) comes from FeatureLossMethod."""
 
     name = "eggan"
 
@@ -315,27 +294,6 @@ class EGGAN:
         self.C_exp = AttributeClassifier(N_AUS * AU_LEVELS, c.c_conv_dim)
         self.C_id = AttributeClassifier(c.n_identities, c.c_conv_dim)
         self.edit_net = EditNet(self.E, self.G)
-        self._features: nn.Module | None = None
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {"method": self.name, **asdict(self.cfg)}
-
-    # -- the perceptual loss's frozen feature network (choice 5) ---------------
-
-    def features(self, device: torch.device) -> nn.Module:
-        if self._features is None:
-            from gamutlib.nn.feature_net import BenchmarkFeatures, frozen, load_benchmark_features
-
-            name = self.cfg.feature_weights
-            self._features = load_benchmark_features(name) if name else frozen(BenchmarkFeatures())
-        return self._features.to(device)
-
-    def to(self, device: torch.device) -> "EGGAN":
-        """The trainer calls this first: a missing feature network fails before step 0."""
-        if self.cfg.lambda_per > 0:
-            self.features(torch.device(device))
-        return self
 
     # -- the trainer's interface ------------------------------------------------
 
@@ -402,9 +360,7 @@ class EGGAN:
         loss = (loss_adv_z + loss_adv_img + c.lambda_au * loss_au_fake + c.lambda_id * loss_id
                 + c.lambda_rec * (loss_rec + loss_ssim))
         if c.lambda_per > 0:
-            features = self.features(x.device)
-            loss_per = (perceptual_loss(features, x_edit, x, c.per_layers)
-                        + perceptual_loss(features, x_rec, x, c.per_layers))
+            loss_per = self.perceptual([(x_edit, x), (x_rec, x)], c.per_layers)
             loss = loss + c.lambda_per * loss_per
             out["loss_per"] = loss_per
         out["loss"] = loss

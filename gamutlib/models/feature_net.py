@@ -15,7 +15,7 @@ larger identity pool), and it never reads the judges' weights.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 import torch
@@ -23,7 +23,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from gamutlib.constants import AU_IDS, AU_MAX
-from gamutlib.contract import Phase, build_config, register_method
+from gamutlib.contract import DataclassConfig, Phase, build_config, register_method
+from gamutlib.models.identity_faces import identity_batches
 from gamutlib.nn.feature_net import BenchmarkFeatures
 
 #: Added to the run's seed: the feature net never sees the judges' stream of faces.
@@ -56,36 +57,14 @@ class FeatureNetConfig:
     batch_size: int = 64
 
 
-class _Batches:
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-
-    def __iter__(self) -> "_Batches":
-        return self
-
-    def __next__(self) -> dict[str, torch.Tensor]:
-        b = next(self.stream)
-        return {"image": b["image"], "aus": b["aus"], "identity": b["identity"].long()}
-
-    def state_dict(self) -> dict[str, Any]:
-        return self.stream.state_dict()
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.stream.load_state_dict(state)
-
-
 @register_method("feature_net")
-class FeatureNet:
+class FeatureNet(DataclassConfig):
     name = "feature_net"
 
     def __init__(self, config: FeatureNetConfig | Mapping[str, Any] | None = None, **overrides: Any) -> None:
         self.cfg = build_config(FeatureNetConfig, config, overrides)
         self.F = BenchmarkFeatures(self.cfg.width)
         self.heads = FeatureHeads(self.F.channels, self.cfg.n_identities)
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {"method": self.name, **asdict(self.cfg)}
 
     def networks(self) -> dict[str, nn.Module]:
         return {"F": self.F, "heads": self.heads}
@@ -98,11 +77,8 @@ class FeatureNet:
         return [Phase("F", ("F", "heads"), self.phase, capturable=True)]
 
     def data(self, device: torch.device, seed: int) -> Iterator[dict[str, torch.Tensor]]:
-        from gamutlib.data import FaceStream
-
         c = self.cfg
-        return _Batches(FaceStream(c.batch_size, size=c.image_size, split="train", seed=seed + SEED_OFFSET, device=device,
-                                   style=c.style, identity_pool=c.n_identities))
+        return identity_batches(c.batch_size, c.image_size, c.n_identities, device, seed + SEED_OFFSET, style=c.style)
 
     def losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         id_logits, aus = self.heads(self.F(batch["image"]))

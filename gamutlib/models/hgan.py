@@ -39,7 +39,7 @@ What cannot be had, and why:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 import torch
@@ -47,10 +47,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from gamutlib.constants import AU_IDS, AU_MAX
-from gamutlib.contract import Phase, build_config, register_method
+from gamutlib.contract import DataclassConfig, Phase, build_config, register_method
 from gamutlib.losses.latent import loss_dz, loss_e_adv
-from gamutlib.losses.perceptual import perceptual_loss
-from gamutlib.models.eggan import identity_batches, other_face_targets
+from gamutlib.models.eggan import other_face_targets
+from gamutlib.models.feature_loss import FeatureLossMethod
+from gamutlib.models.identity_faces import identity_batches
 from gamutlib.models.translation import grid
 
 N_AUS = len(AU_IDS)
@@ -147,7 +148,7 @@ class HGANConfig:
 
 
 @register_method("hgan")
-class HGAN:
+class HGAN(DataclassConfig, FeatureLossMethod):
     """HomoInterpGAN, one attribute group (module docstring)."""
 
     name = "hgan"
@@ -159,24 +160,6 @@ class HGAN:
             raise ValueError(f"HGAN's codes are image_size / 8 px and K halves them twice; use a multiple of 32, got {c.image_size}")
         self.E, self.Dec = Encoder(c.conv_dim), Decoder(c.conv_dim)
         self.I, self.K = Interpolator(c.conv_dim, c.n_res), LatentCritic(c.conv_dim)
-        self._features: nn.Module | None = None
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return {"method": self.name, **asdict(self.cfg)}
-
-    def features(self, device: torch.device) -> nn.Module:
-        if self._features is None:
-            from gamutlib.nn.feature_net import BenchmarkFeatures, frozen, load_benchmark_features
-
-            name = self.cfg.feature_weights
-            self._features = load_benchmark_features(name) if name else frozen(BenchmarkFeatures())
-        return self._features.to(device)
-
-    def to(self, device: torch.device) -> "HGAN":
-        if self.cfg.lambda_per > 0:
-            self.features(torch.device(device))
-        return self
 
     def networks(self) -> dict[str, nn.Module]:
         return {"E": self.E, "Dec": self.Dec, "I": self.I, "K": self.K}
@@ -226,7 +209,7 @@ class HGAN:
         loss = c.lambda_rec * loss_rec + c.lambda_homo * loss_homo + c.lambda_adv * loss_adv
         out = {"loss_rec": loss_rec, "loss_homo": loss_homo, "loss_adv": loss_adv}
         if c.lambda_per > 0:
-            out["loss_per"] = perceptual_loss(self.features(x.device), x_rec, x)
+            out["loss_per"] = self.perceptual([(x_rec, x)])
             loss = loss + c.lambda_per * out["loss_per"]
         out["loss"] = loss
         return out

@@ -21,6 +21,13 @@
 # the second half as the paper), FEATURE_STEPS (3000), MAX_MINUTES (a guard per
 # job: it stops checkpointed and still exports), IMAGE_SIZE (overrides every
 # config's), TINY=1 (tiny widths: the CPU test of the whole path).
+# SLOTS=N runs N of a GPU's jobs side by side, each slot taking the GPU's next
+# job when free, under CUDA MPS where the machine allows it (scripts/gpu/lib/job_queue.sh):
+# small batch-16 runs leave one H100/H200 mostly idle.
+#
+# The CPU check of the whole path (tiny networks, 32 px, 4 steps; GPU 0 falls back to the CPU):
+#   OUT=/tmp/eg WORK=/tmp/eg/work WEIGHTS=/tmp/eg/weights TINY=1 IMAGE_SIZE=32 STEPS=4 FEATURE_STEPS=4 \
+#     JOBS="0:eggan:0 0:hgan:0 0:eggan__no_per:1" bash scripts/gpu/train_eggan.sh
 #
 # $OUT/eggan-gpu<N>.tgz per GPU: a folder <CONFIG>-seed<SEED>/ per job with the
 # run's log.jsonl and config.json, its train log, and for seed 0 the exported
@@ -38,10 +45,11 @@ WORK=${WORK:-runs/eggan}
 WEIGHTS=${WEIGHTS:-weights}
 IMAGE_SIZE=${IMAGE_SIZE:-}
 TINY=${TINY:-0}
-START=$(date +%s)
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-4}
 LOGS=$WORK/logs
+JOB_LOG=$LOGS/jobs-gpu%s.log
 mkdir -p "$OUT" "$WORK" "$LOGS" "$WEIGHTS"
+. "$(dirname "$0")/lib/job_queue.sh"
 FEATURES="$WEIGHTS/feature_net.safetensors"
 # the registry that records $WEIGHTS (gamutlib/weights_registry.json for the shipped weights/)
 REGISTRY=$("$PY" -c "import sys; from gamutlib.weights import registry_path; print(registry_path(sys.argv[1]))" "$WEIGHTS")
@@ -74,28 +82,26 @@ json.dump(cfg, open(path, "w"), indent=1)
 PYEOF
 }
 
-method_of() { "$PY" -c "import tomllib,sys; print(tomllib.load(open(sys.argv[1],'rb'))['method'])" "gamutlib/models/configs/$1.toml"; }
-
-run_job() {  # run_job GPU CONFIG SEED STEPS
-  local gpu=$1 config=$2 seed=$3 steps=$4
+run_job() {  # run_job GPU CONFIG SEED [STEPS]
+  local gpu=$1 config=$2 seed=$3 steps=${4:-$STEPS}
   local name=${config%%__*} tag="$config-seed$seed"
   local dir="$WORK/$tag" weights="$WORK/$tag/weights"
   [ "$seed" = 0 ] && [ "$name" = "$config" ] && weights=$WEIGHTS
   mkdir -p "$dir" "$weights"
   write_config "$config" "$seed" "$steps" "$dir/config.json" || return 1
-  echo "[$(( $(date +%s) - START ))s] gpu $gpu: $tag" >> "$LOGS/jobs-gpu$gpu.log"
+  echo "[$(elapsed)s] gpu $gpu: $tag" >> "$(job_log "$gpu")"
   CUDA_VISIBLE_DEVICES=$gpu "$PY" -m gamutlib.cli train "$(method_of "$config")" --config "$dir/config.json" \
     --out "$dir/run" --max-minutes "$MAX_MINUTES" --export "$name" --export-dir "$weights" > "$LOGS/$tag.train.log" 2>&1
   local rc=$?
-  echo "[$(( $(date +%s) - START ))s] gpu $gpu: $tag exit $rc; $(grep -E '^(trained|stopped|exported|Error)' "$LOGS/$tag.train.log" | tr '\n' ' ')" >> "$LOGS/jobs-gpu$gpu.log"
+  echo "[$(elapsed)s] gpu $gpu: $tag exit $rc; $(grep -E '^(trained|stopped|exported|Error)' "$LOGS/$tag.train.log" | tr '\n' ' ')" >> "$(job_log "$gpu")"
   return $rc
 }
 
-pack() {  # pack CONFIG SEED DEST
+pack_job() {  # pack_job CONFIG SEED PACK: the run's record, samples and train log; seed 0's weights
   local config=$1 seed=$2 dest=$3/$1-seed$2
   local name=${config%%__*} dir="$WORK/$config-seed$seed"
   mkdir -p "$dest"
-  local run; run=$(ls -d "$dir"/run/*-* 2>/dev/null | tail -1)
+  local run; run=$(latest_run "$dir")
   [ -n "$run" ] && cp "$run/log.jsonl" "$run/config.json" "$dest/" && cp -r "$run/samples" "$dest/" 2>/dev/null
   cp "$LOGS/$config-seed$seed".*.log "$dest/" 2>/dev/null
   if [ "$seed" = 0 ]; then
@@ -104,6 +110,8 @@ pack() {  # pack CONFIG SEED DEST
   fi
 }
 
+[ "$JOBS" = none ] || check_jobs || exit 2
+
 # 1. the feature network, before anything that uses it
 if [ ! -f "$FEATURES" ] || [ "${FEATURE_RETRAIN:-0}" = 1 ]; then
   if ! run_job "$FEATURE_GPU" feature_net 0 "$FEATURE_STEPS"; then
@@ -111,37 +119,16 @@ if [ ! -f "$FEATURES" ] || [ "${FEATURE_RETRAIN:-0}" = 1 ]; then
     tail -5 "$LOGS/feature_net-seed0.train.log" >&2
     exit 1
   fi
-  PACK=$(mktemp -d); pack feature_net 0 "$PACK"; cp "$REGISTRY" "$PACK/" 2>/dev/null
+  PACK=$(mktemp -d); pack_job feature_net 0 "$PACK"; cp "$REGISTRY" "$PACK/" 2>/dev/null
   tar czf "$OUT/feature_net.tgz" -C "$PACK" .
 fi
 
 # 2. the generators, one queue per GPU (JOBS=none: the feature network alone)
 if [ "$JOBS" = none ]; then echo "feature network only: $FEATURES"; exit 0; fi
-run_queue() {
-  local gpu=$1
-  for job in $JOBS; do
-    IFS=: read -r g config seed <<< "$job"
-    [ "$g" = "$gpu" ] && run_job "$gpu" "$config" "$seed" "$STEPS"
-  done
-}
-gpus=$(for job in $JOBS; do echo "${job%%:*}"; done | sort -u)
-for gpu in $gpus; do run_queue "$gpu" & done
-wait
-echo "all jobs done at $(( $(date +%s) - START ))s"
-
+pack_extras() { cp "$REGISTRY" "$(job_log "$1")" "$2/" 2>/dev/null; }
+run_queues
+pack_queues "$OUT/eggan-gpu%s.tgz"
 failed=0
-for gpu in $gpus; do
-  PACK=$(mktemp -d)
-  for job in $JOBS; do
-    IFS=: read -r g config seed <<< "$job"
-    [ "$g" = "$gpu" ] || continue
-    pack "$config" "$seed" "$PACK"
-  done
-  cp "$REGISTRY" "$LOGS/jobs-gpu$gpu.log" "$PACK/" 2>/dev/null
-  tar czf "$OUT/eggan-gpu$gpu.tgz" -C "$PACK" .
-  grep -q "exit [1-9]" "$LOGS/jobs-gpu$gpu.log" && failed=1
-done
-ls -la "$OUT"/*.tgz
-cat "$LOGS"/jobs-gpu*.log
-echo "total $(( $(date +%s) - START ))s"
+for gpu in $(job_gpus); do grep -q "exit [1-9]" "$(job_log "$gpu")" && failed=1; done
+echo "total $(elapsed)s"
 exit $failed

@@ -13,6 +13,9 @@
 # ganimation_au__relative); the method is the file's `method`, the export is
 # named after CONFIG (finegrained__kmsf1-seed0.safetensors). GPU may be "cpu"
 # (the job then runs on the CPU: the path check below).
+# SLOTS=N runs N of a GPU's jobs side by side, each slot taking the GPU's next
+# job when free, under CUDA MPS where the machine allows it (scripts/gpu/lib/job_queue.sh):
+# small batch-16 runs leave one H100/H200 mostly idle.
 #
 # A quick check of the whole path on a CPU (tiny networks, 32 px, 4 steps):
 #   OUT=/tmp/fg JOBS="cpu:finegrained:0 cpu:ganimation_au__relative:0" STEPS=4 \
@@ -31,10 +34,11 @@ STEPS=${STEPS:-10000}
 MODEL=${MODEL:-"{}"}           # JSON merged into the config's [model] (the CPU check's tiny sizes)
 MAX_MINUTES=${MAX_MINUTES:-9}  # a guard: a job that runs slow stops checkpointed and still exports
 WORK=${WORK:-runs/finegrained}
-START=$(date +%s)
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-4}
 LOGS=$WORK/logs
+JOB_LOG=$LOGS/jobs-%s.log
 mkdir -p "$OUT" "$WORK" "$LOGS"
+. "$(dirname "$0")/lib/job_queue.sh"
 
 write_config() {  # write_config CONFIG SEED FILE
   "$PY" - "$1" "$2" "$3" "$STEPS" "$MODEL" <<'PYEOF'
@@ -50,52 +54,34 @@ json.dump(cfg, open(path, "w"), indent=1)
 PYEOF
 }
 
-method_of() { "$PY" -c "import tomllib,sys; print(tomllib.load(open(sys.argv[1],'rb'))['method'])" "gamutlib/models/configs/$1.toml"; }
-
 run_job() {  # run_job GPU CONFIG SEED
   local gpu=$1 config=$2 seed=$3
   local tag="$config-seed$seed" dir="$WORK/$config-seed$seed"
   local device=cuda visible=$gpu
   [ "$gpu" = cpu ] && device=cpu visible=""
   mkdir -p "$dir/weights"
-  write_config "$config" "$seed" "$dir/config.json" || { echo "$tag: bad config" >> "$LOGS/jobs-$gpu.log"; return; }
-  echo "[$(( $(date +%s) - START ))s] $gpu: $tag" >> "$LOGS/jobs-$gpu.log"
+  write_config "$config" "$seed" "$dir/config.json" || { echo "$tag: bad config" >> "$(job_log "$gpu")"; return; }
+  echo "[$(elapsed)s] $gpu: $tag" >> "$(job_log "$gpu")"
   CUDA_VISIBLE_DEVICES=$visible "$PY" -m gamutlib.cli train "$(method_of "$config")" --config "$dir/config.json" \
     --out "$dir/run" --device "$device" --max-minutes "$MAX_MINUTES" --export "$tag" --export-dir "$dir/weights" \
     > "$LOGS/$tag.train.log" 2>&1
-  echo "[$(( $(date +%s) - START ))s] $gpu: $tag exit $? $(tail -1 "$LOGS/$tag.train.log")" >> "$LOGS/jobs-$gpu.log"
+  local rc=$?  # before any other command: the log line's $(...) would reset $?
+  echo "[$(elapsed)s] $gpu: $tag exit $rc $(tail -1 "$LOGS/$tag.train.log")" >> "$(job_log "$gpu")"
+  return $rc
 }
 
-run_queue() {  # run_queue GPU: that GPU's jobs in order
-  local gpu=$1
-  for job in $JOBS; do
-    IFS=: read -r g config seed <<< "$job"
-    [ "$g" = "$gpu" ] && run_job "$gpu" "$config" "$seed"
-  done
+pack_job() {  # pack_job CONFIG SEED PACK: the run's record, its train log, the exported G, three sample grids
+  local tag="$1-seed$2"
+  local dir="$WORK/$tag" dest="$3/$tag" run
+  mkdir -p "$dest"
+  run=$(latest_run "$dir")
+  [ -n "$run" ] && cp "$run/log.jsonl" "$run/config.json" "$dest/"
+  cp "$LOGS/$tag".*.log "$dir/weights/$tag.safetensors" "$dest/" 2>/dev/null
+  [ -n "$run" ] && keep_sample_grids "$run" "$dest"
 }
 
-gpus=$(for job in $JOBS; do echo "${job%%:*}"; done | sort -u)
-for gpu in $gpus; do run_queue "$gpu" & done
-wait
-echo "all jobs done at $(( $(date +%s) - START ))s"
+pack_extras() { cp "$(job_log "$1")" "$2/" 2>/dev/null; }
 
-for gpu in $gpus; do
-  PACK=$(mktemp -d)
-  for job in $JOBS; do
-    IFS=: read -r g config seed <<< "$job"
-    [ "$g" = "$gpu" ] || continue
-    tag="$config-seed$seed"; dir="$WORK/$tag"; dest="$PACK/$tag"
-    mkdir -p "$dest"
-    run=$(ls -d "$dir"/run/*-* 2>/dev/null | tail -1)
-    [ -n "$run" ] && cp "$run/log.jsonl" "$run/config.json" "$dest/"
-    cp "$LOGS/$tag".*.log "$dir/weights/$tag.safetensors" "$dest/" 2>/dev/null
-    [ -n "$run" ] && "$PY" -c "import sys; from gamutlib.evaluation.training_record import keep_sample_grids as k; k(*sys.argv[1:])" \
-      "$run" "$dest"
-  done
-  cp "$LOGS/jobs-$gpu.log" "$PACK/" 2>/dev/null
-  tar czf "$OUT/finegrained-$gpu.tgz" -C "$PACK" .
-  rm -rf "$PACK"
-done
-ls -la "$OUT"/*.tgz
-cat "$LOGS"/jobs-*.log
-echo "total $(( $(date +%s) - START ))s"
+run_queues
+pack_queues "$OUT/finegrained-%s.tgz"
+echo "total $(elapsed)s"

@@ -32,10 +32,8 @@ mkdir -p "$WORK/logs" "$WORK/pack/training_length" "$WORK/pack/precision"
 log() { echo "[$(( $(date +%s) - START ))s] $*" | tee -a "$WORK/logs/driver.log"; }
 
 # MPS lets the small batch-16 kernels of several runs share the GPU's SMs.
-if command -v nvidia-cuda-mps-control >/dev/null && nvidia-cuda-mps-control -d 2>/dev/null; then
-  if timeout 90 "$PY" -c "import torch; torch.zeros(1, device='cuda').sum().item()"; then log "MPS on"
-  else echo quit | nvidia-cuda-mps-control; log "MPS failed a check: off"; fi
-else log "MPS not available"; fi
+. "$(dirname "$0")/lib/job_queue.sh"
+log "$(start_mps)"
 
 write_config() {  # write_config CONFIG STEPS PRECISION FILE
   "$PY" - "$@" "$MAX_MINUTES" "$CKPT_EVERY" <<'PYEOF'

@@ -22,6 +22,9 @@
 # (runs/portraitgan), PYTHON, DEVICE (cpu: run on the CPU, for the smoke test below),
 # MODEL (a JSON object merged into every job's [model], e.g. a smaller size), WEIGHTS_DIR
 # (weights: where seed 0 of a plain config exports; give a scratch folder when testing).
+# SLOTS=N runs N of a GPU's jobs side by side, each slot taking the GPU's next
+# job when free, under CUDA MPS where the machine allows it (scripts/gpu/lib/job_queue.sh):
+# small batch-16 runs leave one H100/H200 mostly idle.
 #
 # CPU smoke test of the whole path (tiny networks, 4 steps, 64 px, no feature network):
 #   OUT=/tmp/pg DEVICE=cpu STEPS=4 WORK=/tmp/pg/work WEIGHTS_DIR=/tmp/pg/weights JOBS="0:portraitgan:0 0:portraitgan__single_level:1 0:cyclegan:0 0:stargan_modality:0" \
@@ -41,10 +44,11 @@ WORK=${WORK:-runs/portraitgan}
 DEVICE=${DEVICE:-}
 SHIPPED=${WEIGHTS_DIR:-weights}  # where seed 0 of a plain config exports (the tree's weights/; a scratch folder for tests)
 MODEL=${MODEL:-"{}"}
-START=$(date +%s)
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-4}
 LOGS=$WORK/logs
+JOB_LOG=$LOGS/jobs-gpu%s.log
 mkdir -p "$OUT" "$WORK" "$LOGS"
+. "$(dirname "$0")/lib/job_queue.sh"
 
 write_config() {  # write_config CONFIG SEED FILE: the toml with this run's steps, seed and model overrides
   "$PY" - "$1" "$2" "$3" "$STEPS" "$MODEL" <<'PYEOF'
@@ -68,8 +72,6 @@ json.dump(cfg, open(path, "w"), indent=1)
 PYEOF
 }
 
-method_of() { "$PY" -c "import tomllib,sys; print(tomllib.load(open(sys.argv[1],'rb'))['method'])" "gamutlib/models/configs/$1.toml"; }
-
 device_args() { [ -n "$DEVICE" ] && echo "--device $DEVICE"; }
 
 needs_features() {  # a job config whose texture loss reads the feature network file
@@ -81,6 +83,8 @@ sys.exit(0 if cfg['method'] == 'portraitgan' and m.get('features', 'feature_net'
 " "$1"
 }
 
+check_jobs || exit 2
+
 # The feature network first, when a job needs it and it is missing.
 for job in $JOBS; do
   IFS=: read -r g config seed <<< "$job"
@@ -90,7 +94,7 @@ for job in $JOBS; do
       echo "weights/feature_net.safetensors is missing and no method feature_net is registered: PortraitGAN's texture loss needs the benchmark feature network (gamutlib/nn/feature_net.py); merge it first, or run only lambda_texture = 0 jobs" >&2
       exit 2
     fi
-    echo "[$(( $(date +%s) - START ))s] training feature_net ($FEATURE_STEPS steps)" | tee -a "$LOGS/jobs.log"
+    echo "[$(elapsed)s] training feature_net ($FEATURE_STEPS steps)" | tee -a "$LOGS/jobs.log"
     CUDA_VISIBLE_DEVICES=0 "$PY" -m gamutlib.cli train feature_net --steps "$FEATURE_STEPS" --out "$WORK/feature_net" \
       --export feature_net $(device_args) > "$LOGS/feature_net.train.log" 2>&1 || { echo "feature_net training failed: see $LOGS/feature_net.train.log" >&2; exit 2; }
   fi
@@ -104,48 +108,33 @@ run_job() {  # run_job GPU CONFIG SEED
   [ "$seed" = 0 ] && [ "$name" = "$config" ] && weights=$SHIPPED
   mkdir -p "$dir" "$weights"
   write_config "$config" "$seed" "$dir/config.json"
-  echo "[$(( $(date +%s) - START ))s] gpu $gpu: $tag" >> "$LOGS/jobs-gpu$gpu.log"
+  echo "[$(elapsed)s] gpu $gpu: $tag" >> "$(job_log "$gpu")"
   if CUDA_VISIBLE_DEVICES=$gpu "$PY" -m gamutlib.cli train "$(method_of "$config")" --config "$dir/config.json" --out "$dir/run" \
       --max-minutes "$MAX_MINUTES" --export "$name" --export-dir "$weights" $(device_args) > "$LOGS/$tag.train.log" 2>&1; then
-    echo "[$(( $(date +%s) - START ))s] gpu $gpu: $tag trained and exported to $weights/$name.safetensors" >> "$LOGS/jobs-gpu$gpu.log"
+    echo "[$(elapsed)s] gpu $gpu: $tag trained and exported to $weights/$name.safetensors" >> "$(job_log "$gpu")"
   else
-    echo "[$(( $(date +%s) - START ))s] gpu $gpu: $tag FAILED (see $tag.train.log): $(tail -1 "$LOGS/$tag.train.log")" >> "$LOGS/jobs-gpu$gpu.log"
+    echo "[$(elapsed)s] gpu $gpu: $tag FAILED (see $tag.train.log): $(tail -1 "$LOGS/$tag.train.log")" >> "$(job_log "$gpu")"
   fi
 }
 
-run_queue() {  # run_queue GPU: that GPU's jobs in order
-  local gpu=$1
-  for job in $JOBS; do
-    IFS=: read -r g config seed <<< "$job"
-    [ "$g" = "$gpu" ] && run_job "$gpu" "$config" "$seed"
-  done
+pack_job() {  # pack_job CONFIG SEED PACK: the run's record and train log; seed 0's weights and sample grids
+  local config=$1 seed=$2 tag="$1-seed$2"
+  local name=${config%%__*} dir="$WORK/$tag" dest="$3/$tag" run
+  mkdir -p "$dest"
+  run=$(latest_run "$dir")
+  [ -n "$run" ] && cp "$run/log.jsonl" "$run/config.json" "$dest/" 2>/dev/null
+  cp "$LOGS/$tag".*.log "$dest/" 2>/dev/null
+  if [ "$seed" = 0 ]; then
+    if [ "$name" = "$config" ]; then cp "$SHIPPED/$name.safetensors" "$dest/" 2>/dev/null; else cp "$dir/weights/$name.safetensors" "$dest/" 2>/dev/null; fi
+    [ -n "$run" ] && keep_sample_grids "$run" "$dest"
+  fi
 }
 
-gpus=$(for job in $JOBS; do echo "${job%%:*}"; done | sort -u)
-for gpu in $gpus; do run_queue "$gpu" & done
-wait
-echo "all jobs done at $(( $(date +%s) - START ))s"
+pack_extras() {  # the shipped registry, the GPU's job log, and the feature network when this script trained it
+  cp gamutlib/weights_registry.json "$(job_log "$1")" "$2/" 2>/dev/null
+  [ -f weights/feature_net.safetensors ] && [ -f "$LOGS/feature_net.train.log" ] && cp weights/feature_net.safetensors "$LOGS/feature_net.train.log" "$2/"
+}
 
-for gpu in $gpus; do
-  PACK=$(mktemp -d)
-  for job in $JOBS; do
-    IFS=: read -r g config seed <<< "$job"
-    [ "$g" = "$gpu" ] || continue
-    tag="$config-seed$seed"; name=${config%%__*}; dir="$WORK/$tag"
-    dest="$PACK/$tag"; mkdir -p "$dest"
-    run=$(ls -d "$dir"/run/*-* 2>/dev/null | tail -1)
-    [ -n "$run" ] && cp "$run/log.jsonl" "$run/config.json" "$dest/" 2>/dev/null
-    cp "$LOGS/$tag".*.log "$dest/" 2>/dev/null
-    if [ "$seed" = 0 ]; then
-      if [ "$name" = "$config" ]; then cp "$SHIPPED/$name.safetensors" "$dest/" 2>/dev/null; else cp "$dir/weights/$name.safetensors" "$dest/" 2>/dev/null; fi
-      [ -n "$run" ] && "$PY" -c "import sys; from gamutlib.evaluation.training_record import keep_sample_grids as k; k(*sys.argv[1:])" \
-        "$run" "$dest"
-    fi
-  done
-  cp gamutlib/weights_registry.json "$LOGS/jobs-gpu$gpu.log" "$PACK/" 2>/dev/null
-  [ -f weights/feature_net.safetensors ] && [ -f "$LOGS/feature_net.train.log" ] && cp weights/feature_net.safetensors "$LOGS/feature_net.train.log" "$PACK/"
-  tar czf "$OUT/portraitgan-gpu$gpu.tgz" -C "$PACK" .
-done
-ls -la "$OUT"/*.tgz
-cat "$LOGS"/jobs-gpu*.log
-echo "total $(( $(date +%s) - START ))s"
+run_queues
+pack_queues "$OUT/portraitgan-gpu%s.tgz"
+echo "total $(elapsed)s"

@@ -12,6 +12,12 @@
 # (gganmut__paper_init -> gganmut). Seed 0 of a plain config exports to weights/
 # (the shipped file, its registry entry updated under a lock); every other job
 # exports to runs/seeds/<CONFIG>-seed<SEED>/ and is scored from there.
+# SLOTS=N runs N of a GPU's jobs side by side, each slot taking the GPU's next
+# job when free, under CUDA MPS where the machine allows it (scripts/gpu/lib/job_queue.sh):
+# small batch-16 runs leave one H100/H200 mostly idle.
+#
+# A check of the whole path on a CPU (full-size networks, 4 steps, the smoke scoring protocol):
+#   OUT=/tmp/sd WORK=/tmp/sd/work JOBS="0:stargan:1" STEPS=4 PROFILE=smoke bash scripts/gpu/train_seeds.sh
 #
 # $OUT/seeds-gpu<N>.tgz per GPU holds a folder <CONFIG>-seed<SEED>/ per job:
 # the score (results/ganmut/seeds/<generator>-seed<SEED>.json), the run's
@@ -27,10 +33,11 @@ STEPS=${STEPS:-10000}
 MAX_MINUTES=${MAX_MINUTES:-3.2}  # a guard: a job that runs slow stops checkpointed and still exports
 PROFILE=${PROFILE:-gpu}
 WORK=${WORK:-runs/seeds}
-START=$(date +%s)
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-4}
 LOGS=$WORK/logs  # only the tarballs go to $OUT (a device call brings back at most 8 files)
+JOB_LOG=$LOGS/jobs-gpu%s.log
 mkdir -p "$OUT" "$WORK" "$LOGS"
+. "$(dirname "$0")/lib/job_queue.sh"
 
 write_config() {  # write_config CONFIG SEED FILE
   "$PY" - "$1" "$2" "$3" "$STEPS" <<'PYEOF'
@@ -44,8 +51,6 @@ json.dump(cfg, open(path, "w"), indent=1)
 PYEOF
 }
 
-method_of() { "$PY" -c "import tomllib,sys; print(tomllib.load(open(sys.argv[1],'rb'))['method'])" "gamutlib/models/configs/$1.toml"; }
-
 run_job() {  # run_job GPU CONFIG SEED
   local gpu=$1 config=$2 seed=$3
   local name=${config%%__*} tag="$config-seed$seed"
@@ -53,48 +58,31 @@ run_job() {  # run_job GPU CONFIG SEED
   [ "$seed" = 0 ] && [ "$name" = "$config" ] && weights=weights
   mkdir -p "$dir" "$weights"
   write_config "$config" "$seed" "$dir/config.json"
-  echo "[$(( $(date +%s) - START ))s] gpu $gpu: $tag" >> "$LOGS/jobs-gpu$gpu.log"
+  echo "[$(elapsed)s] gpu $gpu: $tag" >> "$(job_log "$gpu")"
   CUDA_VISIBLE_DEVICES=$gpu "$PY" -m gamutlib.cli train "$(method_of "$config")" --config "$dir/config.json" --out "$dir/run" \
     --max-minutes "$MAX_MINUTES" --export "$name" --export-dir "$weights" > "$LOGS/$tag.train.log" 2>&1
-  local run; run=$(ls -d "$dir"/run/*-* 2>/dev/null | tail -1)
+  local run; run=$(latest_run "$dir")
   CUDA_VISIBLE_DEVICES=$gpu "$PY" -m gamutlib.cli evaluate ganmut "$name" --seed "$seed" --weights-dir "$weights" \
     ${run:+--run "$run"} --profile "$PROFILE" --results-dir "$dir/results" > "$LOGS/$tag.eval.log" 2>&1
-  tail -1 "$LOGS/$tag.eval.log" >> "$LOGS/jobs-gpu$gpu.log"
+  tail -1 "$LOGS/$tag.eval.log" >> "$(job_log "$gpu")"
 }
 
-run_queue() {  # run_queue GPU: that GPU's jobs in order
-  local gpu=$1
-  for job in $JOBS; do
-    IFS=: read -r g config seed <<< "$job"
-    [ "$g" = "$gpu" ] && run_job "$gpu" "$config" "$seed"
-  done
+pack_job() {  # pack_job CONFIG SEED PACK: the score, the run's record, logs; seed 0's weights and grids
+  local config=$1 seed=$2 tag="$1-seed$2"
+  local name=${config%%__*} dir="$WORK/$tag" dest="$3/$tag" run
+  mkdir -p "$dest"
+  cp -r "$dir/results" "$dest/" 2>/dev/null
+  run=$(latest_run "$dir")
+  [ -n "$run" ] && cp "$run/log.jsonl" "$run/config.json" "$dest/"
+  cp "$LOGS/$tag".*.log "$dest/" 2>/dev/null
+  if [ "$seed" = 0 ]; then
+    if [ "$name" = "$config" ]; then cp "weights/$name.safetensors" "$dest/"; else cp "$dir/weights/$name.safetensors" "$dest/"; fi
+    keep_sample_grids "$run" "$dest"
+  fi
 }
 
-gpus=$(for job in $JOBS; do echo "${job%%:*}"; done | sort -u)
-for gpu in $gpus; do run_queue "$gpu" & done
-wait
-echo "all jobs done at $(( $(date +%s) - START ))s"
+pack_extras() { cp gamutlib/weights_registry.json "$(job_log "$1")" "$2/" 2>/dev/null; }
 
-for gpu in $gpus; do
-  PACK=$(mktemp -d)
-  for job in $JOBS; do
-    IFS=: read -r g config seed <<< "$job"
-    [ "$g" = "$gpu" ] || continue
-    tag="$config-seed$seed"; name=${config%%__*}; dir="$WORK/$tag"
-    dest="$PACK/$tag"; mkdir -p "$dest"
-    cp -r "$dir/results" "$dest/" 2>/dev/null
-    run=$(ls -d "$dir"/run/*-* 2>/dev/null | tail -1)
-    [ -n "$run" ] && cp "$run/log.jsonl" "$run/config.json" "$dest/"
-    cp "$LOGS/$tag".*.log "$dest/" 2>/dev/null
-    if [ "$seed" = 0 ]; then
-      if [ "$name" = "$config" ]; then cp "weights/$name.safetensors" "$dest/"; else cp "$dir/weights/$name.safetensors" "$dest/"; fi
-      "$PY" -c "import sys; from gamutlib.evaluation.training_record import keep_sample_grids as k; k(*sys.argv[1:])" \
-        "$run" "$dest"
-    fi
-  done
-  cp gamutlib/weights_registry.json "$LOGS/jobs-gpu$gpu.log" "$PACK/" 2>/dev/null
-  tar czf "$OUT/seeds-gpu$gpu.tgz" -C "$PACK" .
-done
-ls -la "$OUT"/*.tgz
-cat "$LOGS"/jobs-gpu*.log
-echo "total $(( $(date +%s) - START ))s"
+run_queues
+pack_queues "$OUT/seeds-gpu%s.tgz"
+echo "total $(elapsed)s"
