@@ -147,3 +147,29 @@ def test_bench_parts_merge_into_one_table():
     assert b64["batch"] == 64 and merged["complete"] and merged["devices"] == ["gpu"]
     with pytest.raises(ValueError, match="no benchmark parts"):
         merge_parts([])
+
+
+def test_a_mid_run_checkpoint_exports_like_the_run_does(tmp_path, monkeypatch):
+    """scripts/gpu/export_checkpoint.py (the training-length study's scorer) turns a checkpoint into
+    the same weights file that --export writes at the end of the run."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+
+    monkeypatch.chdir(tmp_path)
+    cfg = tmp_path / "c.json"
+    model = {"image_size": 32, "conv_dim": 2, "n_res": 1, "n_identities": 4, "batch_size": 2, "lambda_per": 0.0}
+    cfg.write_text(json.dumps({"method": "hgan", "train": {"steps": 4, **FAST}, "model": model}))
+    result = CliRunner().invoke(main, ["train", "hgan", "--config", str(cfg), "--out", "r", "--seed", "1",
+                                       "--export", "end", "--export-dir", "w"])
+    assert result.exit_code == 0, result.output
+    (checkpoint,) = sorted((tmp_path / "r").glob("*/checkpoints/ckpt-0000004.pt"))
+    script = Path(__file__).resolve().parents[1] / "scripts" / "gpu" / "export_checkpoint.py"
+    done = subprocess.run([sys.executable, str(script), str(checkpoint), "mid", str(tmp_path / "m")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "step 4" in done.stdout
+    end, mid = load_file(tmp_path / "w" / "end.safetensors"), load_file(tmp_path / "m" / "mid.safetensors")
+    assert end.keys() == mid.keys() and all(torch.equal(end[k], mid[k]) for k in end)

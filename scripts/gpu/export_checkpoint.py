@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from gamutlib.training import get_method
+from gamutlib.papers import get_method
 from gamutlib.training.checkpoint import load_checkpoint
 from gamutlib.weights import export_weights
 
