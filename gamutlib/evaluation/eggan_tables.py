@@ -202,7 +202,11 @@ def _dlib_rows(run: EGGANRun, embedder: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def write_dlib_table(run: EGGANRun, results_dir: str | Path, producer: str = CHAPTER) -> Path | None:
+#: The dlib table's producer: this module (the chapter calls it too, wherever dlib is installed).
+DLIB_PRODUCER = "gamutlib/evaluation/eggan_tables.py"
+
+
+def write_dlib_table(run: EGGANRun, results_dir: str | Path, producer: str = DLIB_PRODUCER) -> Path | None:
     """``table2_identity_dlib.json``: Table 2 by dlib's face embedding, on a CPU (None where dlib is absent)."""
     embedder = ev.dlib_embedder()
     if embedder is None:
@@ -275,7 +279,7 @@ def _main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     run = open_run(args.profile, weights_dir=args.weights_dir, device="cpu", allow_fallback=args.profile == "smoke")
     run.pairs = run.pairs.head(run.sizes.n_dlib)
-    path = write_dlib_table(run, args.results_dir, producer="python -m gamutlib.evaluation.eggan_tables dlib")
+    path = write_dlib_table(run, args.results_dir)
     if path is None:
         print("dlib or face_recognition_models is not installed (pip install -e .[real])", file=sys.stderr)
         return 2
