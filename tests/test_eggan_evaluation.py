@@ -234,3 +234,38 @@ def test_ablation_records_take_their_config_from_the_file_name(tmp_path):
     records = cl.read_ablation_records(tmp_path)
     assert [r["config"] for r in records] == ["eggan__no_id"]
     assert [r["config"] for r in cl.read_ablation_records(tmp_path, profile=None)] == ["eggan__no_id", "eggan__no_per"]
+
+
+def test_score_script_scores_seeds_and_files_ablations(tmp_path):
+    """scripts/gpu/score_eggan.sh on the folders train_eggan.sh leaves (tiny networks, smoke profile)."""
+    import os
+    import subprocess
+    import sys
+    import tarfile
+    from pathlib import Path
+
+    from gamutlib.papers import get_method
+    from gamutlib.weights import export_weights
+
+    repo = Path(__file__).resolve().parents[1]
+    work, weights, out = tmp_path / "runs", tmp_path / "weights", tmp_path / "out"
+    method = get_method("eggan", {"image_size": ev.IMAGE_SIZE, **ev.TINY["eggan"], "feature_weights": ""})
+    export_weights("eggan", method.export(), method.config, root=weights)  # seed 0: the shipped folder
+    export_weights("eggan", method.export(), method.config, root=work / "eggan__no_id-seed0" / "weights")
+    run = work / "eggan-seed0" / "run" / "2026-01-01-000000"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"train": {"steps": 2, "seed": 0}, "model": {}}))
+    (run / "log.jsonl").write_text(json.dumps({"step": 2}) + "\n")
+    (work / "feature_net-seed0").mkdir()  # not a generator: skipped
+    env = {**os.environ, "OUT": str(out), "WORK": str(work), "WEIGHTS": str(weights), "PROFILE": "smoke",
+           "PYTHON": sys.executable, "PYTHONPATH": str(repo), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(["bash", str(repo / "scripts/gpu/score_eggan.sh")], cwd=repo, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with tarfile.open(out / "eggan-scores.tgz") as tar:
+        names = set(tar.getnames())
+    assert {"eggan/seeds/eggan-seed0.json", "eggan/ablations/eggan__no_id-seed0.json",
+            "eggan/training/eggan/config.json", "eggan/training/eggan/log.jsonl"} <= names, names
+    record = json.loads((out / "results/eggan/seeds/eggan-seed0.json").read_text())
+    assert record["iterations"] == 2 and record["table1"]["n_pairs"] == ev.sizes_for("smoke").n_pairs
+    assert cl.read_ablation_records(out / "results", profile="smoke")[0]["config"] == "eggan__no_id"
