@@ -269,3 +269,18 @@ def test_score_script_scores_seeds_and_files_ablations(tmp_path):
     record = json.loads((out / "results/eggan/seeds/eggan-seed0.json").read_text())
     assert record["iterations"] == 2 and record["table1"]["n_pairs"] == ev.sizes_for("smoke").n_pairs
     assert cl.read_ablation_records(out / "results", profile="smoke")[0]["config"] == "eggan__no_id"
+
+
+def test_dlib_table_calls_an_unchanged_face_the_same_person(tmp_path):
+    from gamutlib.evaluation import eggan_tables as tables
+
+    if ev.dlib_embedder() is None:
+        pytest.skip("dlib (the `real` extra) is not installed")
+    sizes = ev.sizes_for("smoke")
+    run = tables.EGGANRun("eggan", "smoke", sizes, "cpu", None, None, None, {"eggan": oracle("eggan", "source")})
+    path = tables.write_dlib_table(run, tmp_path)
+    table = json.loads(path.read_text())
+    rows = {r["method"]: r for r in table["rows"]}
+    assert set(rows) == {"Real", "EGAN"} and rows["EGAN"]["accuracy_dlib"] == 100.0  # distance 0 < 0.6
+    assert rows["EGAN"]["n_pairs"] == sizes.n_dlib and table["paper"]["EGAN"] == {"accuracy_dlib": 97.04}
+    assert table["producer"] == "gamutlib/evaluation/eggan_tables.py"

