@@ -284,3 +284,39 @@ def test_dlib_table_calls_an_unchanged_face_the_same_person(tmp_path):
     assert set(rows) == {"Real", "EGAN"} and rows["EGAN"]["accuracy_dlib"] == 100.0  # distance 0 < 0.6
     assert rows["EGAN"]["n_pairs"] == sizes.n_dlib and table["paper"]["EGAN"] == {"accuracy_dlib": 97.04}
     assert table["producer"] == "gamutlib/evaluation/eggan_tables.py"
+
+
+def test_au_sliders_drive_the_edit_and_show_the_judged_aus():
+    pytest.importorskip("ipywidgets")
+    from gamutlib.models.eggan import EGGAN, EGGANEditor
+    from gamutlib.widgets.au_explorer import AUExplorer
+
+    torch.manual_seed(0)
+    editor = EGGANEditor.from_method(EGGAN(image_size=SIZE, latent_dim=16, e_conv_dim=4, g_conv_dim=4, g_blocks=3,
+                                           d_conv_dim=4, d_repeat_num=3, c_conv_dim=4, n_identities=8, feature_weights=""))
+    ex = AUExplorer(editor, au_judge=colour_judge, source=3)
+    assert [s.description for s in ex.sliders.values()] == [f"AU{i}" for i in (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17,
+                                                                               20, 23, 25, 26, 45)]
+    before = ex.edited.clone()
+    ex.sliders["AU12"].value = 3.5  # a slider drag runs the same callback
+    assert ex.values["AU12"] == 3.5 and ex.boxes["AU12"].value == 3.5
+    assert not torch.equal(ex.edited, before)
+    want = editor.edit_values(ex.source.face, {**{n: 0.0 for n in AU_NAMES}, "AU12": 3.5})
+    assert torch.allclose(ex.edited, want)
+    assert ex._asked[AU_NAMES.index("AU12")].get_height() == 3.5
+    judged = colour_judge(ex.edited if ex.edited.ndim == 4 else ex.edited[None])[0]
+    assert torch.allclose(ex.judged, judged.clamp(0, AU_MAX)) and "AU12 3.5" in ex.message.value
+    # a value out of range is refused, named, and the face keeps its code
+    kept = ex.edited.clone()
+    ex.boxes["AU06"].value = 7.0
+    assert "AU06" in ex.message.value and ex.boxes["AU06"].value == 0.0 and torch.equal(ex.edited, kept)
+    # an emotion preset moves every slider to its prototype AUs
+    ex.goto.value = "happy"
+    assert ex.values == pytest.approx(editor.values_for("happy", 1.0))
+    fig = ex.snapshot(intensities=(0.5, 1.0))
+    assert len(fig.axes) == 6 * 3  # six emotions x (source + two intensities)
+    with pytest.raises(TypeError, match="one control per AU"):
+        from gamutlib.models.ganmut import GANmut, GANmutEditor
+
+        AUExplorer(GANmutEditor.from_method(GANmut(image_size=SIZE, g_conv_dim=8, g_repeat_num=1, d_conv_dim=8,
+                                                   d_repeat_num=2)))
