@@ -236,6 +236,48 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# ## The AU sliders
+#
+# One slider per AU (0-5, OpenFace order), the editor's declared controls;
+# the "emotion" menu applies each emotion's prototype AUs. Beside the faces,
+# the bars are the AUs asked for and the red markers what the AU judge reads
+# on the edited face. The same edit runs from the command line:
+# `gamut edit eggan --au AU12=3.5 --au AU6=2`. It runs on the CPU, as in
+# JupyterLab on a laptop; the book shows its saved state and the static
+# figure below it (each emotion's preset at three intensities).
+
+# %%
+import copy
+
+from gamutlib.judges.loading import load_au_judge
+from gamutlib.models.eggan import EditNet, EGGANEditor
+from gamutlib.viz.figure_jpeg import figure_jpeg
+from gamutlib.widgets.au_explorer import AUExplorer
+from IPython.display import Image as IPImage
+
+nets = models["eggan"].modules
+au_editor = EGGANEditor(EditNet(copy.deepcopy(nets["E"]).float().cpu(), copy.deepcopy(nets["G"]).float().cpu()),
+                        ev.IMAGE_SIZE)
+explorer = AUExplorer(au_editor, au_judge=load_au_judge("cpu").aus, source=0, display_px=128)
+explorer.set(AU06=2.0, AU12=3.5)  # the saved state: the command line's example, a smile
+display(explorer)
+
+# %%
+snapshot = explorer.snapshot(intensities=(0.5, 1.0) if profile == "smoke" else (0.33, 0.66, 1.0))
+display(IPImage(figure_jpeg(snapshot), format="jpeg"))  # as JPEG: faces make heavy PNGs
+
+# %% [markdown]
+# The edit latency of this editor on 2 CPU threads (`gamut bench edit
+# --method eggan`, the target a median of at most 40 ms for a live slider),
+# where it is recorded:
+
+# %%
+try:
+    display(show_table(read_table(results_dir, "eggan", "edit_latency")))
+except FileNotFoundError:
+    print("no edit latency recorded under this results folder (gamut bench edit --method eggan writes it)")
+
+# %% [markdown]
 # ## The cpu protocol, recorded on every profile
 #
 # The gpu protocol (1,392 pairs, as the paper's 1,392 targets) is too long
