@@ -213,13 +213,17 @@ register_paper(Paper(
 # series' `stargan` method and its shipped `stargan` weights: a method belongs
 # to one paper, so it is not declared again here; the evaluation loads it by
 # weights name. `feature_net` trains the perceptual loss's features (never a
-# scoring judge). No weights are shipped yet, and no chapters are written yet.
+# scoring judge). Its weights names are what scripts/gpu/train_eggan.sh exports;
+# the chapters wait in notebooks/pending/eggan/ until the series is recorded.
 register_paper(Paper(
     name="eggan",
     title="EGGAN: fine-grained expression manipulation via structured latent space (ICASSP 2021)",
     methods={"eggan": "gamutlib.models.eggan", "hgan": "gamutlib.models.hgan",
              "feature_net": "gamutlib.models.feature_net"},
+    weights={"eggan": "eggan", "hgan": "hgan"},
     editors={"eggan": "gamutlib.models.eggan:EGGANEditor"},
+    tables="gamutlib.evaluation.eggan_tables:TABLES",
+    evaluation="gamutlib.evaluation.eggan_tables:open_run",
 ))
 
 

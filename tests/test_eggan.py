@@ -210,7 +210,8 @@ def test_the_series_configs_resolve_to_the_paper():
         assert diff == changed, stem
     paper = get_paper("eggan")
     assert set(paper.methods) == {"eggan", "hgan", "feature_net"} and "stargan" not in paper.methods
-    assert not paper.weights and not paper.chapters
+    # the weights names the GPU script exports; the chapters wait in notebooks/pending/eggan/
+    assert dict(paper.weights) == {"eggan": "eggan", "hgan": "hgan"} and not paper.chapters
 
 
 
