@@ -127,7 +127,7 @@ def _edit_row(model: Any, run: EvaluationRun) -> dict[str, Any]:
 def _edit_protocol(run: EvaluationRun) -> str:
     s = run.sizes
     n_path = _truth(run)["path_photo"].shape[0]
-    return (f"{_faces(run, EDIT_METHODS)}; two random expressions A, B per face; shape: photo A -> landmarks of B (photo), "
+    return (f"{_faces(run, EDIT_METHODS)}; expression A random, B each non-neutral class in turn at full intensity; shape: photo A -> landmarks of B (photo), "
             f"shape_modality: -> landmarks of B as a {ev.TARGET_STYLE}, path: {n_path} faces at AUs (1-t)A + tB, "
             f"t = 1/{s.path_steps}..1; mse/ssim on [0, 1] to the rendered target, nme: the AU judge's landmark "
             "head on the output against the target landmarks (inter-ocular), id_dist: 1 - cosine of the identity "
