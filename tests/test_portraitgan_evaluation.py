@@ -189,10 +189,13 @@ def test_claims_follow_the_numbers(tmp_path):
     assert "PortraitGAN 0.58" in good[1]["ours"]
     (tmp_path / "portraitgan" / "seeds").mkdir(parents=True)
     for r in records([0.020, 0.021, 0.019], 0.030, 0.040):
-        (tmp_path / "portraitgan" / "seeds" / f"{r['name']}-seed{r['seed']}.json").write_text(json.dumps(r))
+        (tmp_path / "portraitgan" / "seeds" / f"{r['name']}-seed{r['seed']}.json").write_text(json.dumps({**r, "profile": "gpu"}))
+    smoke = {"name": "cyclegan", "seed": 1, "profile": "smoke", "table1": {"mse": 0.001, "ssim": 0.9, "gpu_ms": 1.0}}
+    (tmp_path / "portraitgan" / "seeds" / "cyclegan-seed1.json").write_text(json.dumps(smoke))  # never counted
     written = pt.record_claims(tmp_path, tmp_path / "out")
     table = json.loads((tmp_path / "out" / "portraitgan" / "claims.json").read_text())
     assert table["rows"] == written and table["seeds"] == [0, 1, 2] and table["producer"] == pt.CHAPTER
+    assert written[0]["verdict"] == "holds" and "CycleGAN 0.03 (1 seed)" in written[0]["ours"]
 
 
 def test_spread_verdict_needs_some_spread():
