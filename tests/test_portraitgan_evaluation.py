@@ -50,6 +50,7 @@ def test_targets_are_the_same_face_along_the_path(truth):
     assert (n_path, steps) == (2, 3)
     # t = 1 is expression B exactly; t < 1 lies between A and B
     assert torch.equal(truth["path_photo"][:, -1], truth["photo_b"][:n_path])
+    assert torch.equal(truth["path_style"][:, -1], truth["style_b"][:n_path])
     assert torch.allclose(truth["path_landmarks"][:, -1], truth["landmarks_b"][:n_path])
     middle = truth["path_landmarks"][:, 0]
     assert not torch.allclose(middle, truth["landmarks_a"][:n_path]) and not torch.allclose(middle, truth["landmarks_b"][:n_path])
@@ -76,12 +77,13 @@ def test_table1_quality_is_perfect_for_an_oracle_and_exact_for_the_identity(trut
 def test_edit_rows_floor_and_reference(truth, judges):
     exact = ev.edit_row(ev.reference_outputs(truth, "target"), truth, judges)
     unchanged = ev.edit_row(ev.reference_outputs(truth, "input"), truth, judges)
-    for task in ("shape", "shape_modality", "path"):
+    for task in ("shape", "shape_modality", "path", "path_modality"):
         assert exact[f"{task}_mse"] == 0.0 and exact[f"{task}_ssim"] == pytest.approx(1.0, abs=1e-4)
         assert exact[f"{task}_id_dist"] == pytest.approx(0.0, abs=1e-4)
         assert unchanged[f"{task}_mse"] > 0.0
     # leaving a photo as a photo is far from its sketch target
     assert unchanged["shape_modality_mse"] > 10 * unchanged["shape_mse"]
+    assert unchanged["path_modality_mse"] > 10 * unchanged["path_mse"]
     # an oracle PortraitGAN (keyed on its input image, landmark map and code) that returns each
     # task's target scores exactly as the targets themselves do
     from gamutlib.models.portraitgan import landmark_map
@@ -89,8 +91,9 @@ def test_edit_rows_floor_and_reference(truth, judges):
     targets = ev.edit_targets(truth)
     x, steps = truth["photo_a"], truth["path_photo"].shape[1]
     lm_b, lm_path = landmark_map(truth["landmarks_b"], SIZE), landmark_map(truth["path_landmarks"].flatten(0, 1), SIZE)
-    keys = torch.cat([x + lm_b, x + 1e-3 + lm_b, x[:2].repeat_interleave(steps, 0) + lm_path])
-    answers = torch.cat([targets["shape"][0], targets["shape_modality"][0], targets["path"][0]])
+    path_in = x[:2].repeat_interleave(steps, 0) + lm_path
+    keys = torch.cat([x + lm_b, x + 1e-3 + lm_b, path_in, path_in + 1e-3])
+    answers = torch.cat([targets[task][0] for task in ("shape", "shape_modality", "path", "path_modality")])
     oracle_g = Lookup(keys, answers)
 
     class ByTask(nn.Module):  # G(x, map, code)
@@ -213,6 +216,18 @@ def test_gamut_evaluate_scores_an_ablation_seed_on_smoke(tmp_path):
     assert record["table1"] is None and record["landmark_edits"] is None
     assert set(record["ablation"]) >= {"modality_mse", "modality_ssim", "shape_nme", "shape_modality_id_dist"}
     assert "tiny fallback" in record["weights"]
+
+
+def test_cpu_protocol_is_written_on_cpu_never_on_smoke(tmp_path):
+    run = pt.open_run("smoke", device="cpu", names=["cyclegan", "stargan_modality", "portraitgan"])
+    assert pt.write_cpu_protocol(run, tmp_path) == []
+    run.profile = "cpu"  # a cpu run files its own tables under the cpu protocol's names
+    written = pt.write_cpu_protocol(run, tmp_path)
+    assert sorted(p.name for p in written) == ["landmark_edits_cpu_protocol.json", "table1_modality_cpu_protocol.json"]
+    table1 = json.loads((tmp_path / "portraitgan" / "table1_modality_cpu_protocol.json").read_text())
+    assert [r["method"] for r in table1["rows"]] == ["CycleGAN", "StarGAN", "PortraitGAN"]
+    assert all(set(r) == {"method", "mse", "ssim", "n_faces"} for r in table1["rows"])
+    assert "ms per image" not in table1["protocol"] and table1["producer"] == pt.CHAPTER
 
 
 def test_cpu_protocol_tables_hold_no_timings():

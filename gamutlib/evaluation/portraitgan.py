@@ -122,7 +122,7 @@ def edit_truth(n: int, size: int = 128, seed: int = TEST_SEED, path_steps: int =
     gets class 1 + i mod 6, see below). Keys: ``photo_a`` (the input),
     ``landmarks_a``, ``style_a`` (the same face in ``style``: Table 1's target),
     ``photo_b``, ``style_b``, ``landmarks_b`` (the new expression), and for the
-    first ``n_path`` faces ``path_photo`` (n_path, steps, 3, S, S) and
+    first ``n_path`` faces ``path_photo`` and ``path_style`` (n_path, steps, 3, S, S) and
     ``path_landmarks`` (n_path, steps, 68, 2) at AUs (1 - t) A + t B,
     t = 1/steps, ..., 1. Every random choice comes from one CPU generator:
     the same faces on every device."""
@@ -156,13 +156,15 @@ def edit_truth(n: int, size: int = 128, seed: int = TEST_SEED, path_steps: int =
     a, b = draw(aus[0], "photo"), draw(aus[1], "photo")
     out = {"photo_a": a["image"], "landmarks_a": a["landmarks"].float(), "style_a": draw(aus[0], style)["image"],
            "photo_b": b["image"], "landmarks_b": b["landmarks"].float(), "style_b": draw(aus[1], style)["image"]}
-    photos, marks = [], []
+    photos, styled, marks = [], [], []
     for j in range(1, path_steps + 1):
         t = j / path_steps
         step = draw((1 - t) * aus[0] + t * aus[1], "photo", n_path)
         photos.append(step["image"])
+        styled.append(draw((1 - t) * aus[0] + t * aus[1], style, n_path)["image"])
         marks.append(step["landmarks"].float())
-    out["path_photo"], out["path_landmarks"] = torch.stack(photos, 1), torch.stack(marks, 1)
+    out["path_photo"], out["path_style"] = torch.stack(photos, 1), torch.stack(styled, 1)
+    out["path_landmarks"] = torch.stack(marks, 1)
     return out
 
 
@@ -339,8 +341,8 @@ def edit_scores(out: torch.Tensor, target: torch.Tensor, target_landmarks: torch
 
 def edit_outputs(model: ModalityModel, truth: dict[str, torch.Tensor], chunk_size: int = 128,
                  style: str = TARGET_STYLE) -> dict[str, torch.Tensor]:
-    """The three shape edits of a landmark-conditioned generator: new expression in the photo
-    modality, in ``style``, and along the path (flattened to (n_path * steps, 3, S, S))."""
+    """The shape edits of a landmark-conditioned generator: the new expression in the photo
+    modality and in ``style``, and along the path in both (flattened to (n_path * steps, 3, S, S))."""
     if not model.edits_shape:
         raise ValueError(f"{model.name} takes no landmarks: it cannot edit a face's shape")
     x, n_path = truth["photo_a"], truth["path_photo"].shape[0]
@@ -348,14 +350,16 @@ def edit_outputs(model: ModalityModel, truth: dict[str, torch.Tensor], chunk_siz
     path_in = x[:n_path].repeat_interleave(steps, 0)
     return {"shape": translate(model, x, truth["landmarks_b"], "photo", chunk_size),
             "shape_modality": translate(model, x, truth["landmarks_b"], style, chunk_size),
-            "path": translate(model, path_in, truth["path_landmarks"].flatten(0, 1), "photo", chunk_size)}
+            "path": translate(model, path_in, truth["path_landmarks"].flatten(0, 1), "photo", chunk_size),
+            "path_modality": translate(model, path_in, truth["path_landmarks"].flatten(0, 1), style, chunk_size)}
 
 
 def edit_targets(truth: dict[str, torch.Tensor]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """Per task: (target images, target landmarks), in the order of ``edit_outputs``."""
     return {"shape": (truth["photo_b"], truth["landmarks_b"]),
             "shape_modality": (truth["style_b"], truth["landmarks_b"]),
-            "path": (truth["path_photo"].flatten(0, 1), truth["path_landmarks"].flatten(0, 1))}
+            "path": (truth["path_photo"].flatten(0, 1), truth["path_landmarks"].flatten(0, 1)),
+            "path_modality": (truth["path_style"].flatten(0, 1), truth["path_landmarks"].flatten(0, 1))}
 
 
 def edit_row(outputs: dict[str, torch.Tensor], truth: dict[str, torch.Tensor], judges: Any,
@@ -378,7 +382,8 @@ def reference_outputs(truth: dict[str, torch.Tensor], kind: str) -> dict[str, to
     if kind != "input":
         raise ValueError(f"kind must be 'input' or 'target'; got {kind!r}")
     x, steps = truth["photo_a"], truth["path_photo"].shape[1]
-    return {"shape": x, "shape_modality": x, "path": x[: truth["path_photo"].shape[0]].repeat_interleave(steps, 0)}
+    path = x[: truth["path_photo"].shape[0]].repeat_interleave(steps, 0)
+    return {"shape": x, "shape_modality": x, "path": path, "path_modality": path}
 
 
 def modality_scores(model: ModalityModel, truth: dict[str, torch.Tensor], chunk_size: int = 128,

@@ -122,7 +122,8 @@ print(f"this run: lowest MSE {best_mse}, highest SSIM {best_ssim} (the paper: Po
 # output is compared with the face rendered at B, as a photo (*shape*) and as
 # a sketch (*shape_modality*, the paper's simultaneous edit). The *path* walks
 # from A to B through intermediate expressions (AUs $(1-t)A + tB$), each with
-# its own rendered target: the paper's interpolation of Fig. 4, measured.
+# its own rendered target: the paper's interpolation of Fig. 4, measured, as
+# a photo (*path*) and as a sketch (*path_modality*).
 # The dots are the target landmarks the generator was given.
 
 # %%
@@ -155,7 +156,7 @@ show_table(edits)
 rows = {r["method"]: r for r in edits["rows"]}
 pg, unchanged, exact = rows["PortraitGAN"], rows["Input unchanged"], rows["Exact target"]
 reading = []
-for task in ("shape", "shape_modality", "path"):
+for task in ("shape", "shape_modality", "path", "path_modality"):
     reading.append({"task": task,
                     "nme below leaving the face unchanged": pg[f"{task}_nme"] < unchanged[f"{task}_nme"],
                     "nme above the judge's floor by": round(pg[f"{task}_nme"] - exact[f"{task}_nme"], 4),
