@@ -171,9 +171,9 @@ for phase in method.phases():
 #
 # What the texture term sees: Gram matrices ignore *where* things are and keep
 # *which* features occur together, so the same face as a photo and as a sketch
-# is far apart, while two photos of different expressions are close. (The
-# trained network is used where its weights are present; otherwise the fixed
-# random stand-in, which shows the same property less sharply.)
+# should lie far apart, and two photos of different expressions close; the
+# line under the table checks it on the network at hand (the trained one
+# where its weights are present, otherwise the fixed random stand-in).
 
 # %%
 faces = edit_truth(4, size, path_steps=1)

@@ -163,16 +163,19 @@ for task in ("shape", "shape_modality", "path", "path_modality"):
                     "mse below leaving the face unchanged": pg[f"{task}_mse"] < unchanged[f"{task}_mse"],
                     "same person (id_dist below the unchanged input's)": pg[f"{task}_id_dist"] <= unchanged[f"{task}_id_dist"]})
 display(show_table({"rows": reading, "protocol": edits["protocol"], "seeds": edits["seeds"]}))
+print(f"leaving the face unchanged scores, as a photo: MSE {unchanged['shape_mse']}, SSIM {unchanged['shape_ssim']}; "
+      f"as a sketch: MSE {unchanged['shape_modality_mse']}, SSIM {unchanged['shape_modality_ssim']}")
 
 # %% [markdown]
-# Read the unchanged row first: a new expression moves few pixels at 128 px,
-# so in the photo modality leaving the face alone already scores a small MSE
-# and a high SSIM, and the pixel measures separate a good shape edit from no
-# edit only weakly. The landmark error is the measure of the shape: an
-# output whose NME is not below the unchanged input's has not moved the face
-# towards its target landmarks. In the sketch modality the unchanged photo is
-# far from its target, and there both the pixel measures and the landmark
-# error judge the simultaneous edit.
+# Read the unchanged row first (the line above gives its numbers): a new
+# expression moves few of the pixels of a 128 px face, so where leaving the
+# face alone already scores a small MSE and a high SSIM in the photo
+# modality, the pixel measures separate a good shape edit from no edit only
+# weakly. The landmark error is the measure of the shape: an output whose
+# NME is not below the unchanged input's has not moved the face towards its
+# target landmarks. In the sketch modality the unchanged photo is far from
+# its target, and there both the pixel measures and the landmark error judge
+# the simultaneous edit.
 #
 # ### dlib's 68 points (measured on a CPU)
 #
