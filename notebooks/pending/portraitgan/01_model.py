@@ -47,7 +47,7 @@ import torch
 from gamutlib.bench.footprint import fp16_file_bytes
 from gamutlib.data import PairStream
 from gamutlib.evaluation.portraitgan import CONFIGS, PAPER_TRAINING, edit_truth
-from gamutlib.evaluation.portraitgan_figures import plot_faces
+from gamutlib.evaluation.portraitgan_figures import plot_faces, plot_portraitgan_losses
 from gamutlib.losses.texture import gram_loss
 from gamutlib.models.portraitgan import PortraitGANConfig, RandomFeatures, with_landmark_maps
 from gamutlib.papers import get_method
@@ -142,8 +142,14 @@ print("critics:", {name: tuple(getattr(method, name)(method.pyramid(batch["image
 # the paper gives no optimiser, so Adam $2\cdot10^{-4}$, $\beta = (0.5, 0.999)$
 # and one D step per G step, as pix2pix and CycleGAN on which it builds; the
 # critics are unconditional, as Eq. 10 writes $D(\mathcal{I}_B)$.
-# Below, one D phase and one G phase of the tiny model (a fixed random texture
-# network stands in for the trained one, which this chapter does not need).
+# The diagram follows the forward cycle of one step and names the loss each
+# comparison feeds; below it, one D phase and one G phase of the tiny model (a
+# fixed random texture network stands in for the trained one, which this
+# chapter does not need).
+
+# %%
+plot_portraitgan_losses()
+plt.show()
 
 # %%
 for phase in method.phases():
