@@ -131,6 +131,10 @@ def test_bad_input_is_refused_with_one_clear_error(truth):
         ev.translate(cycle, truth["photo_a"], bad, "sketch")
     with pytest.raises(ValueError, match=r"\(N, 68, 2\) landmarks"):
         ev.translate(cycle, truth["photo_a"], truth["landmarks_a"][:1], "sketch")
+    with pytest.raises(ValueError, match="images for cyclegan must be 32x32 pixels, got 16x16"):
+        ev.translate(cycle, truth["photo_a"][:, :, :16, :16], truth["landmarks_a"], "sketch")
+    with pytest.raises(ValueError, match="must lie in"):
+        ev.translate(cycle, truth["photo_a"] * 255, truth["landmarks_a"], "sketch")
     with pytest.raises(ValueError, match="not a generator of the PortraitGAN series"):
         ev.ModalityModel("stargan", "stargan", nn.Identity(), {}, "t")
 

@@ -218,7 +218,7 @@ class ModalityModel(nn.Module):
 def translate(model: ModalityModel, images: torch.Tensor, landmarks: torch.Tensor, modality: str,
               chunk_size: int = 128) -> torch.Tensor:
     """model(images, landmarks, modality) in chunks, on the images' device."""
-    check_images(images)
+    check_images(images, f"images for {model.name}", model.image_size)
     if landmarks.shape != (images.shape[0], 68, 2):
         raise ValueError(f"need (N, 68, 2) landmarks for {images.shape[0]} images; got {tuple(landmarks.shape)}")
     if not torch.isfinite(landmarks).all():
