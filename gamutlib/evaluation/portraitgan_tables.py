@@ -127,10 +127,11 @@ def _edit_row(model: Any, run: EvaluationRun) -> dict[str, Any]:
 def _edit_protocol(run: EvaluationRun) -> str:
     s = run.sizes
     n_path = _truth(run)["path_photo"].shape[0]
-    return (f"{_faces(run, EDIT_METHODS)}; expression A random, B each non-neutral class in turn at full intensity; shape: photo A -> landmarks of B (photo), "
-            f"shape_modality: -> landmarks of B as a {ev.TARGET_STYLE}, path: {n_path} faces at AUs (1-t)A + tB, "
-            f"t = 1/{s.path_steps}..1, as a photo (path) and as a {ev.TARGET_STYLE} (path_modality); mse/ssim on [0, 1] to the rendered target, nme: the AU judge's landmark "
-            "head on the output against the target landmarks (inter-ocular), id_dist: 1 - cosine of the identity "
+    return (f"{_faces(run, EDIT_METHODS)}; expression A random, B each non-neutral class in turn at full "
+            f"intensity; shape: photo A -> landmarks of B (photo), shape_modality: -> landmarks of B as a "
+            f"{ev.TARGET_STYLE}, path: {n_path} faces at AUs (1-t)A + tB, t = 1/{s.path_steps}..1, as a photo (path) "
+            f"and as a {ev.TARGET_STYLE} (path_modality); mse/ssim on [0, 1] to the rendered target, nme: the AU "
+            "judge's landmark head on the output against the target landmarks (inter-ocular), id_dist: 1 - cosine of the identity "
             "judge's embeddings of output and target")
 
 
