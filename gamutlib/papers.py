@@ -206,7 +206,13 @@ register_paper(Paper(
     title="PortraitGAN for simultaneous emotion and modality manipulation (Duan et al. 2018)",
     methods={"portraitgan": "gamutlib.models.portraitgan", "cyclegan": "gamutlib.models.cyclegan",
              "stargan_modality": "gamutlib.models.stargan_modality"},
+    # seed 0 of the three ships; an ablation is scored from its run's export (named after its method)
+    weights={"portraitgan": "portraitgan", "cyclegan": "cyclegan", "stargan_modality": "stargan_modality",
+             "portraitgan__no_texture": "portraitgan", "portraitgan__single_level": "portraitgan",
+             "portraitgan__no_backward": "portraitgan"},
     editors={"portraitgan": "gamutlib.models.portraitgan_editor:PortraitGANEditor"},
+    tables="gamutlib.evaluation.portraitgan_tables:TABLES",
+    evaluation="gamutlib.evaluation.portraitgan_tables:open_run",
 ))
 
 # The EGGAN series. Its StarGAN baseline on the 7 emotion classes is the GANmut

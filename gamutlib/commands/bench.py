@@ -66,8 +66,9 @@ def bench_edit_command(method, threads, repeats, runs, variants, weights, out) -
         raise click.ClickException(str(err)) from None
     target = Path(out)
     path = write_table(target.parent.parent, target.parent.name, target.stem, rows=result["rows"],
-                       paper_numbers={"source": "GANmut reports no edit latency; the target (median <= "
-                                      f"{TARGET_MEDIAN_MS:g} ms on 2 CPU threads) is this project's, for a live slider"},
+                       paper_numbers={"source": f"the {paper_of_method(method).name} paper reports no edit latency; "
+                                      f"the target (median <= {TARGET_MEDIAN_MS:g} ms on 2 CPU threads) is this "
+                                      "project's, for a live slider"},
                        protocol=result["protocol"], seeds=result["seeds"], producer="gamut bench edit")
     chosen = next((r for r in result["rows"] if r.get("chosen")), None)
     if chosen is None:

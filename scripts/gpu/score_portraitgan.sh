@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Score the PortraitGAN series right after scripts/gpu/train_portraitgan.sh trained it, on
+# the same machine (its run folders under $WORK are read): every job is scored by the
+# series' table protocols (`gamut evaluate portraitgan CONFIG --seed K`, gpu profile), its
+# log, resolved config and (seed 0) sample grids are laid out as book/results expects,
+# and the shipped PortraitGAN's edit latency is timed on 2 CPU threads.
+#
+#   OUT=/path/to/out WEIGHTS_DIR=runs/portraitgan/shipped \
+#     JOBS="0:portraitgan:0 0:portraitgan:1 0:portraitgan:2 0:portraitgan__no_texture:0 0:portraitgan__single_level:0 0:portraitgan__no_backward:0 0:cyclegan:0 0:stargan_modality:0" \
+#     bash scripts/gpu/score_portraitgan.sh
+#
+# JOBS, WORK (runs/portraitgan) and WEIGHTS_DIR (where seed 0 of a plain config was
+# exported; weights) are those the training ran with. PROFILE (gpu) sets the tables'
+# sizes; PYTHON the interpreter.
+#
+# $OUT/portraitgan-results.tgz unpacks into book/results/ (portraitgan/seeds/*.json,
+# portraitgan/training/<CONFIG>-seed<SEED>/, portraitgan/edit_latency.json).
+# $OUT/portraitgan-weights.tgz holds shipped/ (seed 0 of PortraitGAN, CycleGAN and StarGAN
+# with their registry: copy them to weights/ and their sha256 into
+# gamutlib/weights_registry.json) and ablations/<CONFIG>/ (for the dlib landmark column,
+# measured on a CPU: python -m gamutlib.evaluation.portraitgan_dlib --extra CONFIG=FOLDER).
+set -uo pipefail
+OUT=${OUT:?set OUT to the output folder}
+JOBS=${JOBS:?set JOBS to the GPU:CONFIG:SEED entries the training ran}
+PY=${PYTHON:-python3}
+WORK=${WORK:-runs/portraitgan}
+SHIPPED=${WEIGHTS_DIR:-weights}
+PROFILE=${PROFILE:-gpu}
+RESULTS=$WORK/results  # laid out as book/results
+PACK=$WORK/weights_pack
+START=$(date +%s)
+mkdir -p "$OUT" "$RESULTS/portraitgan/training" "$PACK/shipped" "$PACK/ablations"
+LOG=$WORK/logs/score.log
+mkdir -p "$(dirname "$LOG")"
+
+for job in $JOBS; do
+  IFS=: read -r _ config seed <<< "$job"
+  tag="$config-seed$seed"; name=${config%%__*}; dir="$WORK/$tag"
+  weights="$dir/weights"
+  [ "$seed" = 0 ] && [ "$name" = "$config" ] && weights=$SHIPPED
+  run=$(ls -d "$dir"/run/*-* 2>/dev/null | tail -1)
+  dest="$RESULTS/portraitgan/training/$tag"
+  mkdir -p "$dest"
+  if [ -n "$run" ]; then
+    cp "$run/log.jsonl" "$run/config.json" "$dest/"
+    [ "$seed" = 0 ] && "$PY" -c "import sys; from gamutlib.evaluation.training_record import keep_sample_grids as k; k(*sys.argv[1:])" "$run" "$dest"
+  fi
+  if "$PY" -m gamutlib.cli evaluate portraitgan "$config" --seed "$seed" --weights-dir "$weights" ${run:+--run "$run"} \
+      --profile "$PROFILE" --results-dir "$RESULTS" >> "$LOG" 2>&1; then
+    echo "[$(( $(date +%s) - START ))s] scored $tag: $(tail -1 "$LOG" | cut -c1-300)"
+  else
+    echo "[$(( $(date +%s) - START ))s] $tag NOT scored: $(tail -1 "$LOG")"
+  fi
+  if [ "$seed" = 0 ] && [ "$name" != "$config" ] && [ -f "$weights/$name.safetensors" ]; then
+    mkdir -p "$PACK/ablations/$config" && cp "$weights/$name.safetensors" "$weights/registry.json" "$PACK/ablations/$config/" 2>/dev/null
+  fi
+done
+
+if [ -f "$SHIPPED/portraitgan.safetensors" ]; then
+  "$PY" -m gamutlib.cli bench edit --method portraitgan --weights "$SHIPPED/portraitgan.safetensors" \
+    --out "$RESULTS/portraitgan/edit_latency.json" >> "$LOG" 2>&1 && echo "edit latency: $(tail -2 "$LOG" | head -1)"
+fi
+for name in portraitgan cyclegan stargan_modality; do
+  [ -f "$SHIPPED/$name.safetensors" ] && cp "$SHIPPED/$name.safetensors" "$PACK/shipped/"
+done
+[ -f "$SHIPPED/registry.json" ] && cp "$SHIPPED/registry.json" "$PACK/shipped/"
+[ "$(cd "$SHIPPED" && pwd)" = "$(cd weights && pwd)" ] && cp gamutlib/weights_registry.json "$PACK/shipped/"
+tar czf "$OUT/portraitgan-results.tgz" -C "$RESULTS" portraitgan
+tar czf "$OUT/portraitgan-weights.tgz" -C "$PACK" shipped ablations
+cp "$LOG" "$OUT/score.log"
+ls -la "$OUT"
+echo "total $(( $(date +%s) - START ))s"
