@@ -88,3 +88,41 @@ def claim_rows(seed_records: Iterable[Mapping[str, Any]], live_rows: Mapping[str
     """Every claim's row (claim, paper, ours, verdict, why)."""
     est = estimates(list(seed_records), live_rows)
     return [_order_row(claim, metric, pairs, est) for claim, metric, pairs in ORDER_CLAIMS]
+
+
+def seed_summary_rows(seed_records: Iterable[Mapping[str, Any]], metrics: Sequence[str] = ("is", "acd", "ed", "ed_truth", "l1", "psnr", "ssim", "rating_2")) -> list[dict[str, Any]]:
+    """Per generator with records: its seeds, and mean and sample std of each metric over them (None where unmeasured)."""
+    records = list(seed_records)
+    est = estimates(records, {})
+    rows = []
+    for name, label in LABELS.items():
+        seeds = sorted(r["seed"] for r in records if r["name"] == name)
+        if not seeds:
+            continue
+        row: dict[str, Any] = {"method": label, "seeds": seeds}
+        for m in metrics:
+            e = est[name][m]
+            row[f"{m}_mean"] = None if e is None else round(e.mean, 4)
+            row[f"{m}_std"] = None if e is None or e.std is None else round(e.std, 4)
+        rows.append(row)
+    return rows
+
+
+def record_claims(results_dir: Any, seed_profile: str = "gpu") -> list[dict[str, str]]:
+    """The claims from the seed records of ``seed_profile`` and the live Tables 1-3
+    under ``results_dir``, written to ``<results_dir>/finegrained/claims.json``."""
+    from gamutlib.evaluation.claims import write_claims
+    from gamutlib.evaluation.finegrained_tables import CHAPTER, TABLE1, TABLE2, TABLE3
+    from gamutlib.evaluation.seeds import read_seed_records
+    from gamutlib.reproduce.tables import read_table
+
+    records = read_seed_records(results_dir, profile=seed_profile, paper="finegrained")
+    live = {t.seed_key: read_table(results_dir, "finegrained", t.name)["rows"] for t in (TABLE1, TABLE2, TABLE3)}
+    rows = claim_rows(records, live)
+    seeds = sorted({r["seed"] for r in records}) or [0]
+    write_claims(results_dir, "finegrained", rows, source="FineGrained (Ling et al., ECCV 2020), Tables 1-3",
+                 protocol=f"ours: mean ± std over the seed records ({seed_profile} profile, {len(records)} records; a "
+                          "generator without records: its row of this run's tables, one seed); verdicts by "
+                          "gamutlib.evaluation.claims.ordering_verdict",
+                 seeds=seeds, producer=CHAPTER)
+    return rows

@@ -216,6 +216,14 @@ INTERPOLATION = TableProtocol(
     tolerance={"abs": 0.02, "rel": 0.05},
 )
 
+def beside_paper(table: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """A written table with the paper's number of each ``key`` in a column
+    ``paper_<key>`` of the row the paper has (a table to show, not to write)."""
+    paper = table["paper"]
+    rows = [{**row, **{f"paper_{k}": (paper.get(row["method"]) or {}).get(k) for k in keys}} for row in table["rows"]]
+    return {**table, "rows": rows}
+
+
 #: Every table of the series, in the chapter's order.
 TABLES = (TABLE1, TABLE2, TABLE3, LOCALITY, INTERPOLATION)
 
