@@ -290,3 +290,18 @@ def test_a_training_export_is_staged_and_scored_by_gamut_evaluate(tmp_path):
     assert record["seed"] == 1 and record["profile"] == "smoke"
     assert record["table1"]["n_edits"] == ev.SIZES["smoke"].n_faces * ev.SIZES["smoke"].n_targets
     assert record["table1"]["ed"] > 0 and record["table2"] is None and record["table3"] is None
+
+
+def test_convergence_reads_the_late_level_and_the_first_step_near_it():
+    from gamutlib.evaluation import finegrained_training as tr
+
+    steps = list(range(0, 200, 10))
+    values = [1.0] * 5 + [0.5] * 5 + [0.1] * 10  # late level 0.1; within 10% once the running mean is all 0.1
+    out = tr.convergence(steps, values)
+    assert out["late"] == pytest.approx(0.1)
+    assert out["converged_at"] == steps[12]  # the first running mean of three 0.1s ends at index 12
+    assert tr.convergence([], []) == {"late": None, "converged_at": None}
+    log = [{"step": s, "D/loss_cond": 2.0, "G/loss_cond": v} for s, v in zip(steps, values)]
+    rows = tr.convergence_rows({"finegrained": {"log": log}, "finegrained__kmsf2": {"log": log[:10]}})
+    assert [r["method"] for r in rows] == ["Ours, k_MSF = 2", "Ours"]
+    assert rows[1]["d_loss_cond_late"] == 2.0 and rows[1]["g_converged_at"] == 120 and rows[1]["steps"] == 190
