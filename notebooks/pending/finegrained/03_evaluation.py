@@ -238,6 +238,44 @@ for i, name in enumerate(strip_models):
 plt.show()
 
 # %% [markdown]
+# ## The AU-delta sliders
+#
+# Ours, live: one relative slider per AU (the editor's declared controls,
+# `FineGrainedEditor.controls`: the change of each AU in OpenFace intensity
+# units, 0 = leave it as it is), `gamut edit finegrained --delta AU12=+2` on
+# the command line. Beside the faces, per AU: the source's AUs as the AU
+# judge reads them, the asked target, and the edited face's AUs as the judge
+# reads them. The "go to" menu sets every slider to the change from the
+# source to an emotion's prototype. In the rendered book no kernel runs the
+# sliders; the static figures below show the source edited by the editor's
+# example changes, and the AU figure of the saved state (AU12 + 2). The
+# explorer runs on the CPU, as in JupyterLab on a laptop.
+
+# %%
+import copy
+
+from IPython.display import Image as IPImage
+
+from gamutlib.judges.loading import load_au_judge
+from gamutlib.models.finegrained import FineGrainedEditor
+from gamutlib.viz.figure_jpeg import figure_jpeg
+from gamutlib.widgets.au_explorer import AUDeltaExplorer
+
+ours = models["finegrained"]
+editor = FineGrainedEditor(copy.deepcopy(ours.G).float().cpu(), ours.image_size, au_judge=load_au_judge("cpu").aus)
+explorer = AUDeltaExplorer(editor, source=0, display_px=128)
+explorer.set(AU12=2.0)  # the saved state
+display(explorer)
+
+# %%
+display(IPImage(figure_jpeg(explorer.snapshot()), format="jpeg"))  # the static figure, as JPEG: faces make heavy PNGs
+display(IPImage(figure_jpeg(explorer.figure_now()), format="jpeg"))
+k = AU_NAMES.index("AU12")
+print(f"AU12: source {float(explorer.source_aus()[k]):.2f}, asked {float(explorer.asked(explorer.values)[k]):.2f}, "
+      f"edited {float(explorer.edited_aus()[k]):.2f} (AU judge); the other 16 AUs moved by "
+      f"{float((explorer.edited_aus() - explorer.source_aus()).abs().sum() - (explorer.edited_aus() - explorer.source_aus())[k].abs()) / 16:.2f} on average")
+
+# %% [markdown]
 # ## The cpu protocol
 #
 # Tables 1-3 again on the cpu profile's sizes (`*_cpu_protocol.json`): the
