@@ -305,3 +305,23 @@ def test_convergence_reads_the_late_level_and_the_first_step_near_it():
     rows = tr.convergence_rows({"finegrained": {"log": log}, "finegrained__kmsf2": {"log": log[:10]}})
     assert [r["method"] for r in rows] == ["Ours, k_MSF = 2", "Ours"]
     assert rows[1]["d_loss_cond_late"] == 2.0 and rows[1]["g_converged_at"] == 120 and rows[1]["steps"] == 190
+
+
+def test_region_share_is_one_for_an_edit_inside_the_asked_aus_region_only():
+    from gamutlib.constants import AU_IDS
+    from gamutlib.evaluation.benchmark_truth import au_region
+
+    f = ev.test_faces(2, SIZE)  # rendered faces with the renderer's landmarks
+    x, aus = f["image"], f["aus"]
+
+    def inside(target):
+        i = int((target != aus).any(0).nonzero()[0])
+        mask = au_region(f["landmarks"], AU_IDS[i], SIZE)[:, None]
+        return x + 0.1 * mask
+
+    shares = ev.region_shares(inside, x, aus, f["landmarks"], 2.0)
+    assert torch.allclose(shares, torch.ones(N))
+    everywhere = ev.region_shares(lambda target: x + 0.1, x, aus, f["landmarks"], 2.0)
+    assert (everywhere < 1).all() and (everywhere > 0).all()  # the region's share of the face's area
+    row = ev.locality_rows("x", torch.eye(N), torch.eye(N), shares, everywhere)
+    assert row["region_share"] == 1.0 and row["truth_region_share"] < 1.0

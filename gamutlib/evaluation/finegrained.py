@@ -479,9 +479,42 @@ def single_au_changes(edit: Callable[[torch.Tensor], torch.Tensor], judge_aus: J
     return torch.stack(changes), asks
 
 
-def locality_rows(name: str, matrix: torch.Tensor, truth: torch.Tensor) -> dict[str, Any]:
-    return {"method": name, **locality_summary(matrix), **{f"truth_{k}": v for k, v in locality_summary(truth).items()},
-            "matrix": [[round(float(v), 3) for v in row] for row in matrix]}
+@torch.no_grad()
+def region_shares(edit: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, aus: torch.Tensor,
+                  landmarks: torch.Tensor, step: float) -> torch.Tensor:
+    """(17,) for each AU asked alone (``single_au_asks``): the share of the edit's
+    pixel change (|edit - source|, summed over channels and faces) that lies
+    inside that AU's FACS region, drawn from the face's own landmarks (the
+    renderer's; gamutlib.evaluation.benchmark_truth.au_region). 1: the edit
+    touched nothing outside the region the asked muscle moves."""
+    from gamutlib.constants import AU_IDS
+    from gamutlib.evaluation.benchmark_truth import au_region
+
+    asks = single_au_asks(aus, step)
+    size = images.shape[-1]
+    shares = []
+    for i, au in enumerate(AU_IDS):
+        target = aus.float().clone()
+        target[:, i] += asks[i].to(target)
+        change = (edit(target) - images).abs().sum(1)  # (N, H, W)
+        region = au_region(landmarks.to(change.device), au, size)
+        total = float(change.sum())
+        shares.append(float(change[region].sum()) / total if total > 0 else float("nan"))
+    return torch.tensor(shares)
+
+
+def locality_rows(name: str, matrix: torch.Tensor, truth: torch.Tensor, shares: torch.Tensor | None = None,
+                  truth_shares: torch.Tensor | None = None) -> dict[str, Any]:
+    row = {"method": name, **locality_summary(matrix), **{f"truth_{k}": v for k, v in locality_summary(truth).items()}}
+    for key, value in (("region_share", shares), ("truth_region_share", truth_shares)):
+        if value is not None:
+            finite = value[torch.isfinite(value)]
+            row[key] = round(float(finite.mean()), 4) if len(finite) else None
+    row["matrix"] = [[round(float(v), 3) for v in r] for r in matrix]
+    if shares is not None:
+        row["region_share_per_au"] = {n: (round(float(v), 3) if math.isfinite(float(v)) else None)
+                                      for n, v in zip(AU_NAMES, shares)}
+    return row
 
 
 # ------------------------------------------------------------------ interpolation (Eq. 2)

@@ -148,24 +148,31 @@ TABLE3 = TableProtocol(
 # ------------------------------------------------------------------ single-AU edits: the locality matrix (Fig. 4/5)
 
 
-def _locality_truth(run: EvaluationRun) -> torch.Tensor:
+def _locality_truth(run: EvaluationRun) -> dict[str, Any]:
+    """The perfect edits' locality matrix (AU judge) and region shares (renderer's landmarks), once per run."""
     cache = run.outputs.setdefault("locality_truth", {})
     if "matrix" not in cache:
         s = run.sizes
         f = faces(run, s.n_local)
-        changes, asks = ev.single_au_changes(lambda u: ev.test_faces(s.n_local, s.image_size, run.device, aus=u)["image"],
-                                             run.judge.aus, f["image"], f["aus"], s.local_step, s.chunk_size, run.device)
+        render = lambda u: ev.test_faces(s.n_local, s.image_size, run.device, aus=u)["image"]  # noqa: E731
+        changes, asks = ev.single_au_changes(render, run.judge.aus, f["image"], f["aus"], s.local_step, s.chunk_size,
+                                             run.device)
         cache["matrix"] = ev.locality_from_changes(changes, asks)
-    return cache["matrix"]
+        cache["shares"] = (ev.region_shares(render, f["image"], f["aus"], f["landmarks"], s.local_step)
+                           if "landmarks" in f else None)
+    return cache
 
 
 def _locality_row(model: Any, run: EvaluationRun) -> dict[str, Any]:
     s = run.sizes
     f = faces(run, s.n_local)
     x, aus = f["image"], f["aus"].float()
-    changes, asks = ev.single_au_changes(lambda u: model.edit(x, aus, u, s.chunk_size, run.device), run.judge.aus,
-                                         x, aus, s.local_step, s.chunk_size, run.device)
-    return ev.locality_rows(model.name, ev.locality_from_changes(changes, asks), _locality_truth(run))
+    edit = lambda u: model.edit(x, aus, u, s.chunk_size, run.device)  # noqa: E731
+    changes, asks = ev.single_au_changes(edit, run.judge.aus, x, aus, s.local_step, s.chunk_size, run.device)
+    truth = _locality_truth(run)
+    shares = ev.region_shares(edit, x, aus, f["landmarks"], s.local_step) if "landmarks" in f else None
+    return ev.locality_rows(model.name, ev.locality_from_changes(changes, asks), truth["matrix"], shares,
+                            truth["shares"])
 
 
 def _locality_protocol(run: EvaluationRun) -> str:
@@ -173,7 +180,8 @@ def _locality_protocol(run: EvaluationRun) -> str:
     return (f"benchmark test faces (seed {ev.TEST_SEED}), {s.n_local} faces; each of the 17 AUs asked alone to move by "
             f"{s.local_step} intensity units (up below 2.5, down above); matrix row i: the AU judge's mean change of "
             "every AU, signed by the ask, over its size; own_response = mean diagonal, leakage = mean |off-diagonal|; "
-            "truth_*: the same read from the perfect edits")
+            "region_share: share of the edit's pixel change inside the asked AU's FACS region (from the renderer's "
+            "landmarks), mean over AUs; truth_*: the same for the perfect edits")
 
 
 LOCALITY = TableProtocol(

@@ -194,12 +194,15 @@ show_seeds(("l1", "psnr", "ssim"))
 # its size: a perfect, perfectly judged editor gives the identity matrix.
 # `own_response` is the mean diagonal, `leakage` the mean $|$off-diagonal$|$;
 # `truth_*` reads the perfect edits (the judge's own blur between AUs).
+# `region_share` needs no judge: the share of the edit's pixel change that
+# lies inside the asked AU's FACS region, drawn from the renderer's landmarks
+# of the face (the benchmark chapter's AU-locality check, applied to edits).
 
 # %%
 tables.LOCALITY.write(run, results_dir, producer=tables.CHAPTER)
 locality = read_table(results_dir, "finegrained", "single_au_locality")
-show_table(locality, columns=("method", "own_response", "leakage", "locality", "truth_own_response", "truth_leakage",
-                              "truth_locality"))
+show_table(locality, columns=("method", "own_response", "leakage", "locality", "region_share", "truth_own_response",
+                              "truth_leakage", "truth_locality", "truth_region_share"))
 
 # %%
 shown_rows = [r for r in locality["rows"] if r["method"] in ("GANimation", "Ours")]
