@@ -9,16 +9,26 @@
 # 2. each is scored by the series' tables (`gamut evaluate finegrained CONFIG --seed K`,
 #    PROFILE, default gpu), several at once: results/finegrained/seeds/<CONFIG>-seed<K>.json;
 # 3. seed 0's training log and config go to results/finegrained/training/<CONFIG>/
-#    (the training chapter's Fig. 9), and seed 0's staged files to weights/;
+#    (the training chapter's Fig. 9), and seed 0's staged files to the pack's weights/;
 # 4. with CHAPTERS=1, seed 0 is staged into weights/ and the series' three chapters
 #    run on PROFILE (gamutlib.reproduce.execute), writing their tables under
 #    results/ and the executed notebooks under book/.
 # $OUT/finegrained-record.tgz holds results/, book/ and the staged seed-0 weights
 # (weights/<CONFIG>.safetensors + registry.json); nothing in the tree is replaced.
 #
-# A quick check of the whole path on a CPU, after the train script's own CPU check
-# (WORK=runs/finegrained, 32 px generators are refused by the 128 px judges, so
-# that check trains at 128 px):  PROFILE=smoke DEVICE=cpu OUT=/tmp/fg bash scripts/gpu/score_finegrained.sh
+# Training the series' jobs side by side on ONE GPU: train_finegrained.sh runs the
+# jobs of one GPU id one after the other, so start it once per job, each with
+# its own OUT (the job folders share WORK):
+#   for j in finegrained:0 finegrained:1 ganimation_au:0 ...; do
+#     OUT=$OUT/train/${j/:/-} JOBS="0:$j" bash scripts/gpu/train_finegrained.sh > /dev/null 2>&1 & done; wait
+#
+# A quick check of the whole path on a CPU (tiny 128 px generators: the judges read 128 px faces):
+#   for j in finegrained:0 ganimation_au:0; do OUT=/tmp/fg/train/${j/:/-} JOBS="cpu:$j" STEPS=4 \
+#     MODEL='{"image_size": 128, "g_conv_dim": 4, "d_conv_dim": 8, "d_repeat_num": 6, "batch_size": 2}' \
+#     bash scripts/gpu/train_finegrained.sh & done; wait
+#   OUT=/tmp/fg PROFILE=smoke DEVICE=cpu PARALLEL=2 bash scripts/gpu/score_finegrained.sh
+# (CHAPTERS=1 there stages into this checkout's weights/ and its registry: on a
+# throw-away copy only.)
 set -uo pipefail
 OUT=${OUT:?set OUT to the output folder}
 PY=${PYTHON:-python3}
