@@ -325,3 +325,26 @@ def test_region_share_is_one_for_an_edit_inside_the_asked_aus_region_only():
     assert (everywhere < 1).all() and (everywhere > 0).all()  # the region's share of the face's area
     row = ev.locality_rows("x", torch.eye(N), torch.eye(N), shares, everywhere)
     assert row["region_share"] == 1.0 and row["truth_region_share"] < 1.0
+
+
+def test_a_reader_cpu_run_covers_the_shipped_generators_and_files_the_cpu_protocol(toy_world, tmp_path):
+    from gamutlib.models.finegrained import FineGrained
+    from gamutlib.weights import export_weights
+
+    tiny = FineGrained(image_size=SIZE, g_conv_dim=4, d_conv_dim=8, d_repeat_num=3)
+    export_weights("finegrained", tiny.export(), tiny.config, root=tmp_path)
+    run = ft.open_run("cpu", weights_dir=str(tmp_path), device="cpu", judges=TOY_JUDGES, skip_missing=True)
+    assert list(run.models) == ["finegrained"]
+    assert list(ft.for_run(ft.TABLE1, run).methods) == ["finegrained"]
+    with pytest.raises(FileNotFoundError, match="missing"):
+        ft.open_run("cpu", weights_dir=str(tmp_path), device="cpu", judges=TOY_JUDGES)
+    with pytest.raises(FileNotFoundError, match="ganimation_au.safetensors"):
+        ft.write_cpu_protocol(run, tmp_path / "results", str(tmp_path))
+    toy = toy_run(perfect_models())
+    toy = dataclasses.replace(toy, profile="cpu")
+    written = ft.write_cpu_protocol(toy, tmp_path / "results")
+    assert [p.name for p in written] == ["table1_is_acd_ed_cpu_protocol.json", "table2_judged_similarity_cpu_protocol.json",
+                                         "table3_reconstruction_cpu_protocol.json"]
+    table1 = json.loads(written[0].read_text())
+    assert [r["method"] for r in table1["rows"]] == ["Real", "GANimation", "Ours"]
+    assert ft.write_cpu_protocol(dataclasses.replace(toy, profile="smoke"), tmp_path / "results") == []

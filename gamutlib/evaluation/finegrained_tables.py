@@ -22,7 +22,6 @@ import torch
 
 from gamutlib.evaluation import finegrained as ev
 from gamutlib.evaluation.protocol import EvaluationRun, TableProtocol
-from gamutlib.reproduce.tables import read_table, write_table
 
 PAPER = ev.PAPER
 #: The chapter that writes the series' tables (recorded in each JSON as its producer).
@@ -30,19 +29,25 @@ CHAPTER = "notebooks/finegrained/03_evaluation.py"
 
 
 def open_run(profile: str, weights_dir: str = "weights", device: str | torch.device | None = None,
-             allow_fallback: bool = False, names: list[str] | None = None, judges: ev.JudgeSet | None = None) -> EvaluationRun:
+             allow_fallback: bool = False, names: list[str] | None = None, judges: ev.JudgeSet | None = None,
+             skip_missing: bool = False) -> EvaluationRun:
     """The series' generators (``names``, default all seven), the three judges and
     the profile's sizes. ``allow_fallback`` (smoke only) trains a tiny stand-in
-    for a missing weights file; its numbers mean nothing. ``judges`` replaces
-    the shipped judges (the tests' toy judges)."""
+    for a missing weights file; its numbers mean nothing. ``skip_missing``
+    leaves a generator without a file out instead of failing (a reader's CPU
+    holds only the shipped ones; ``for_run`` then drops its rows). ``judges``
+    replaces the shipped judges (the tests' toy judges)."""
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     sizes = ev.sizes_for(profile)
+    names = list(names or ev.LABELS)
+    if skip_missing and not allow_fallback:
+        names = [n for n in names if (Path(weights_dir) / f"{n}.safetensors").exists()]
     if judges is None:
         from gamutlib.judges.loading import load_judges
 
         judges = ev.judges_of(load_judges(device))
     models = {name: ev.load_or_fallback(name, root=weights_dir, device=device, allow_fallback=allow_fallback)
-              for name in (names or list(ev.LABELS))}
+              for name in names}
     return EvaluationRun(PAPER, profile, sizes, device, judges, images=None, labels=None, models=models)
 
 
@@ -236,35 +241,42 @@ def beside_paper(table: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]
 TABLES = (TABLE1, TABLE2, TABLE3, LOCALITY, INTERPOLATION)
 
 
+def for_run(table: TableProtocol, run: EvaluationRun) -> TableProtocol:
+    """``table`` over the generators this run holds (a reader's CPU may hold only the shipped ones)."""
+    return dataclasses.replace(table, methods={k: v for k, v in table.methods.items() if k in run.models})
+
+
 # ------------------------------------------------------------------ the cpu protocol, recorded on every profile
 
 CPU_PROTOCOL_SUFFIX = "_cpu_protocol"
 #: Tables 1-3 measured on the cpu profile's sizes: what a reader's CPU can rerun and compare.
 CPU_PROTOCOL_TABLES = (TABLE1, TABLE2, TABLE3)
+#: The generators of the cpu protocol: the two the headline claims compare and the
+#: repository ships (the ablations' files stay with the GPU record: the tree has no room for all seven).
+CPU_PROTOCOL_METHODS = ("ganimation_au", "finegrained")
 
 
 def cpu_protocol_tables() -> tuple[TableProtocol, ...]:
-    return tuple(dataclasses.replace(t, name=t.name + CPU_PROTOCOL_SUFFIX) for t in CPU_PROTOCOL_TABLES)
+    return tuple(dataclasses.replace(t, name=t.name + CPU_PROTOCOL_SUFFIX,
+                                     methods={k: v for k, v in t.methods.items() if k in CPU_PROTOCOL_METHODS})
+                 for t in CPU_PROTOCOL_TABLES)
 
 
 def write_cpu_protocol(run: EvaluationRun, results_dir: str | Path, weights_dir: str = "weights") -> list[Path]:
-    """Tables 1-3 on the cpu profile's sizes as ``<table>_cpu_protocol.json``
-    (the gpu profile measures them on a cpu-sized run of its own in true fp32,
-    the cpu profile re-files what it has just written; smoke writes none)."""
+    """Tables 1-3 on the cpu profile's sizes over CPU_PROTOCOL_METHODS, as
+    ``<table>_cpu_protocol.json``: the gpu profile measures them on a cpu-sized
+    run of its own in true fp32, the cpu profile on its own run (the edits it
+    has already read are reused); smoke writes none."""
     from gamutlib.evaluation.ganmut_tables import plain_fp32
 
     if run.profile == "smoke":
         return []
-    written = []
     if run.profile == "cpu":
-        for table, cpu_table in zip(CPU_PROTOCOL_TABLES, cpu_protocol_tables()):
-            done = read_table(results_dir, PAPER, table.name)
-            written.append(write_table(results_dir, PAPER, cpu_table.name, rows=done["rows"],
-                                       paper_numbers=table.paper_numbers, protocol=done["protocol"],
-                                       seeds=list(table.seeds), tolerance=cpu_table.tolerance, producer=CHAPTER))
-        return written
-    cpu_run = open_run("cpu", weights_dir=weights_dir, device=run.device, names=list(run.models), judges=run.judge)
+        missing = [n for n in CPU_PROTOCOL_METHODS if n not in run.models]
+        if missing:
+            raise FileNotFoundError(f"the cpu protocol needs {', '.join(f'{weights_dir}/{n}.safetensors' for n in missing)}")
+        return [t.write(run, results_dir, producer=CHAPTER) for t in cpu_protocol_tables()]
+    cpu_run = open_run("cpu", weights_dir=weights_dir, device=run.device, names=list(CPU_PROTOCOL_METHODS),
+                       judges=run.judge)
     with plain_fp32():
-        for cpu_table in cpu_protocol_tables():
-            written.append(cpu_table.write(cpu_run, results_dir, producer=CHAPTER))
-    return written
+        return [t.write(cpu_run, results_dir, producer=CHAPTER) for t in cpu_protocol_tables()]
