@@ -117,9 +117,10 @@ plt.show()
 # %% [markdown]
 # ## Table 1: IS, ACD and ED (paper Sec. 4.4)
 #
-# Each of the test faces is edited to the exact AUs of 7 other test faces
-# (the paper: 7 random target expressions per face; fewer faces on the
-# smaller profiles, see the protocol line).
+# Each of the test faces is edited to the exact AUs of other test faces, 7
+# of them on the cpu and gpu profiles (the paper: 7 random target expressions
+# for each of 3234 faces; how many faces and targets a run used is in its
+# protocol line).
 #
 # - **IS**: the Inception Score with the emotion judge's 7 classes in the
 #   place of ImageNet's 1000 (`gamutlib.metrics.inception_score`): its ceiling
