@@ -198,7 +198,13 @@ register_paper(Paper(
     name="finegrained",
     title="Toward fine-grained facial expression manipulation (ECCV 2020)",
     methods={"finegrained": "gamutlib.models.finegrained", "ganimation_au": "gamutlib.models.ganimation_au"},
+    # one file per training config of gamutlib/models/configs (the ablations are separate generators)
+    weights={"ganimation_au": "ganimation_au", "ganimation_au__relative": "ganimation_au",
+             "finegrained__kmsf0": "finegrained", "finegrained__kmsf1": "finegrained",
+             "finegrained__kmsf2": "finegrained", "finegrained": "finegrained", "finegrained__absolute": "finegrained"},
     editors={"finegrained": "gamutlib.models.finegrained:FineGrainedEditor"},
+    tables="gamutlib.evaluation.finegrained_tables:TABLES",
+    evaluation="gamutlib.evaluation.finegrained_tables:open_run",
 ))
 
 register_paper(Paper(
