@@ -174,13 +174,13 @@ def _shift(transform: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
 
 
 def align_photo(
-    source: str | Path | np.ndarray,
+    source: str | Path | np.ndarray | Image.Image,
     size: int,
     detect_side: int = DETECT_SIDE,
     name: str | None = None,
     finder: FaceFinder | None = None,
 ) -> PhotoFace:
-    """Read a photo (a file, or an (H, W, 3) uint8 array called ``name``),
+    """Read a photo (a file, or an (H, W, 3) uint8 array or a PIL image called ``name``),
     find its largest face and align it to a ``size`` px crop.
 
     ``finder`` holds dlib's models (`gamutlib.face_finder.start_face_finder`
@@ -195,6 +195,9 @@ def align_photo(
             raise ValueError(f"{name or 'photo'}: expected an (H, W, 3) uint8 array, got {source.dtype} {source.shape}")
         path = Path(name or "photo")
         rgb = Image.fromarray(source)
+    elif isinstance(source, Image.Image):
+        path = Path(name or "photo")
+        rgb = source if source.mode == "RGB" else source.convert("RGB")
     else:
         path = Path(source)
         rgb = open_rgb(path)
