@@ -325,6 +325,7 @@ show(plot_image_grid([[torch.from_numpy(photos[0].image).permute(2, 0, 1).float(
 # that is not UTF-8 or holds no usable row).
 
 # %%
+import contextlib
 import json
 
 from gamutlib.cli import main as gamut
@@ -365,29 +366,26 @@ display(Markdown("\n".join(f"- {name}: {len(ds)} faces, item keys {sorted(ds[0])
 # %% [markdown]
 # A narrow StarGAN (64 px, so that this runs in seconds) trained on the RaFD
 # folder, GANmut on the AffectNet CSV and FineGrained on the OpenFace CSV, each
-# with the command a reader types (called here in this process; `--config`
-# holds the narrow sizes). The few steps show the path works; they train
-# nothing worth looking at.
+# with the command a reader types (called here in this process, from the
+# fixtures' folder; `--config` holds the narrow sizes). The few steps show the
+# path works; they train nothing worth looking at.
 
 # %%
 narrow = {"image_size": 64, "batch_size": 4, "n_critic": 1, "d_conv_dim": 8, "d_repeat_num": 5}
 models = {"stargan": {**narrow, "g_conv_dim": 8, "g_repeat_num": 1},
           "ganmut": {**narrow, "g_conv_dim": 8, "g_repeat_num": 1, "n_c": 4},
           "finegrained": {**narrow, "g_conv_dim": 4}}
-data = {"stargan": f"rafd:{fixtures / 'rafd'}", "ganmut": f"affectnet:{fixtures / 'affectnet' / 'labels.csv'}",
-        "finegrained": f"openface:{fixtures / 'openface' / 'aus.csv'}"}
-runs = fixtures / "runs"
+data = {"stargan": "rafd:rafd", "ganmut": "affectnet:affectnet/labels.csv", "finegrained": "openface:openface/aus.csv"}
 trained = []
 for name, model in models.items():
-    config = fixtures / f"{name}.json"
-    config.write_text(json.dumps({"method": name, "model": model, "train": {
+    (fixtures / f"{name}.json").write_text(json.dumps({"method": name, "model": model, "train": {
         "steps": sizes["train_steps"], "seed": 0, "device": "cpu", "progress": False, "log_every": sizes["train_steps"],
         "sample_every": 10**9, "checkpoint_every": 10**9, "precision": "fp32", "cuda_graphs": False}}))
-    args = ["train", name, "--data", data[name], "--config", str(config), "--out", str(runs)]
+    args = ["train", name, "--data", data[name], "--config", f"{name}.json", "--out", "runs"]
     print("gamut " + " ".join(args))
-    with torch.enable_grad():  # this page runs without autograd elsewhere
+    with contextlib.chdir(fixtures), torch.enable_grad():  # this page runs without autograd elsewhere
         gamut(args, standalone_mode=False)
-    run = sorted(runs.glob(f"*-{name}"))[-1]
+    run = sorted((fixtures / "runs").glob(f"*-{name}"))[-1]
     last = json.loads((run / "log.jsonl").read_text().splitlines()[-1])
     trained.append(f"- {name} on `{data[name].split(':')[0]}`: {last['step']} steps, last logged "
                    + ", ".join(f"{k} {v:.3g}" for k, v in last.items() if k.endswith("/loss")))
@@ -401,7 +399,8 @@ display(Markdown("\n".join(trained)))
 import click
 
 try:
-    gamut(["train", "finegrained", "--data", data["stargan"], "--dry-run"], standalone_mode=False)
+    with contextlib.chdir(fixtures):
+        gamut(["train", "finegrained", "--data", data["stargan"], "--dry-run"], standalone_mode=False)
 except click.ClickException as err:
     display(Markdown(f"`gamut train finegrained --data {data['stargan']}`: *{err.message}*"))
 
