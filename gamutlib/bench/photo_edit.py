@@ -141,8 +141,11 @@ def bench_photo_edit(
             if not photo_path.is_file():
                 raise ValueError(f"no photo at {photo_path}")
             what = photo_path.name
-        with Image.open(photo_path) as img:
-            w, h = img.size
+        try:
+            with Image.open(photo_path) as img:
+                w, h = img.size
+        except OSError:  # not an image: the command itself says so, in its own words
+            w = h = 0
         out = Path(tmp) / "edited.jpg"
         args = [sys.executable, "-m", "gamutlib.cli", "edit", method, str(photo_path),
                 "--emotion", "happy", "--intensity", "0.8", "-o", str(out)]
