@@ -94,8 +94,9 @@ def detect_photo_landmarks(
 
     ``small`` is the photo reduced by an integer factor (pixel i of it
     averaging photo pixels k i .. k i + k - 1), on which the detector runs;
-    None runs it on the photo itself. ``finder`` holds the dlib models
-    (default: loaded in this process).
+    None runs it on the photo itself. The detector first runs without
+    upsampling, then, if it found nothing, with ``upsample``. ``finder``
+    holds the dlib models (default: loaded in this process).
     """
     finder = finder or local_face_finder()
     h, w = _size(photo)
@@ -103,7 +104,14 @@ def detect_photo_landmarks(
         small, k = (np.asarray(photo) if isinstance(photo, Image.Image) else photo), 1
     else:
         k = round(w / small.shape[1])
-    rect = finder.largest_face(small, upsample)
+    # Without upsampling dlib's detector takes a quarter of the time and finds
+    # every face above ~80 px of the copy (a portrait's); smaller ones are
+    # searched again at ``upsample``.
+    rect = None
+    for up in sorted({0, upsample}):
+        rect = finder.largest_face(small, up)
+        if rect is not None:
+            break
     if rect is None:
         return None
     left, top = rect[0] * k, rect[1] * k
