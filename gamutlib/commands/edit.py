@@ -1,7 +1,7 @@
 """`gamut edit`: edit the expression of one face with a trained editor.
 
     gamut edit ganmut  IMAGE --theta T --rho R --out FILE
-    gamut edit ganmut  IMAGE --emotion happy --intensity 0.8 --out FILE
+    gamut edit ganmut  IMAGE --emotion happy --intensity 0.8 -o FILE
     gamut edit gganmut IMAGE --x X --y Y --out FILE
     gamut edit eggan       IMAGE --au AU12=3.5 --au AU6=2 --out FILE
     gamut edit finegrained IMAGE --delta AU12=+2 --delta AU04=-1 --out FILE
@@ -14,7 +14,10 @@ shortcut), so a new editor brings its own flags; a declared vector control
 face crop of the generator's size (used as is) or a photo, which is aligned
 with dlib (the ``real`` extra) and gets the edited face pasted back over the
 face alone (``--crop`` writes the edited crop instead); gamutlib.data.photo
-does that, fast on large photos. The shipped generators were trained on
+does that, fast on large photos: when the arguments name an image of a
+megapixel or more, dlib's models load in a forked helper process
+(gamutlib.face_finder) while the editor's flags are built, which imports
+torch; ``--threads`` (default 1) sets torch's CPU threads. The shipped generators were trained on
 rendered faces, which the help and the output say. Every bad input ends in one line
 saying what is wrong: a file that is not an image, a face of the wrong size, a
 NaN or out-of-range value (naming the control), missing weights (with the

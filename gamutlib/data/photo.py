@@ -4,14 +4,19 @@
 detector at full resolution with 2x upsampling and warp the whole frame back:
 28 s and 3.6 GB for 24 MP. Here:
 
-- the photo stays uint8 and only the face's neighbourhood is ever turned into
-  a float tensor;
+- the photo stays the decoded PIL image (no copy of the frame: at 24 MP each
+  costs a tenth of a second) and only the face's neighbourhood is ever turned
+  into a float tensor; the box filter of a large shrink is done on the uint8
+  region (PIL's ``reduce``) before it becomes one;
 - dlib's detector runs on a copy reduced to at most ``DETECT_SIDE`` pixels on
-  its longer side (a face that fills a 24 MP frame is still ~200 px there);
-  the 68 landmarks are then found at full resolution around the detection;
+  its longer side (a face that fills a 24 MP frame is still ~200 px there),
+  without upsampling first; the 68 landmarks are then found at full
+  resolution around the detection. The dlib models can be loaded in a helper
+  process while torch is imported (``finder``, `gamutlib.face_finder`);
 - the edited crop goes back through the landmarks' convex hull, feathered
-  inwards (`gamutlib.data.align.face_hull_mask`): pixels outside the face
-  are the input's, bit for bit.
+  inwards (`gamutlib.data.align.face_hull_mask`), over the hull's bounding
+  box only: pixels outside the face are the input's, bit for bit.
+  ``gamut bench photo-edit`` times the whole command.
 
 Photos above ``gamutlib.data.images.MAX_PIXELS`` are refused from their
 header, before decoding. The generators shipped with gamut were trained on

@@ -302,6 +302,24 @@ show(plot_image_grid([[torch.from_numpy(photos[0].image).permute(2, 0, 1).float(
                      col_labels=["photo", "GANmut: sad, pasted back"], tile_inches=2.5))
 
 # %% [markdown]
+# A camera photo is edited in seconds: `gamut bench photo-edit` times the whole
+# command (`gamut edit ganmut PHOTO --emotion happy --intensity 0.8 -o out.jpg`)
+# on a 24 MP JPEG in a fresh process, torch's import, dlib's models and the
+# JPEG decode and encode included, pinned to 2 CPU cores, and keeps the record
+# in `book/results/benchmark/photo_edit.json`; this chapter reads that record
+# rather than timing on whatever runs it. The target (<= 3 s, <= 1 GB) is the
+# project's own; no paper times a photo edit.
+
+# %%
+photo_edit_file = Path("book/results/benchmark/photo_edit.json")
+if photo_edit_file.exists():  # inside a block a table is shown only through display()
+    display(show_table(read_table("book/results", "benchmark", "photo_edit"),
+                       columns=["megapixels", "cpus", "load_avg_1min_before", "wall_s_median", "wall_s_min",
+                                "cpu_s_median", "peak_rss_mb_max", "tree_pss_mb_max", "verdict"]))
+else:
+    print("no photo-edit record yet: run `gamut bench photo-edit`")
+
+# %% [markdown]
 # ## Training on real data
 #
 # Every method draws its batches from the renderer unless `gamut train` is
