@@ -117,3 +117,19 @@ def test_bench_photo_edit_refuses_bad_cpus_and_a_failing_command(weights, tmp_pa
                                        "--weights", str(weights), "--out", str(tmp_path / "x.json")])
     assert result.exit_code == 1 and "not an image file" in result.output, result.output
     assert not (tmp_path / "x.json").exists()
+
+
+def test_edit_process_exits_fast_with_its_output_flushed_and_its_exit_code(weights, tmp_path):
+    """`python -m gamutlib.cli edit` ends with os._exit (gamutlib.cli.run): its messages still arrive, whole."""
+    photo = synthetic_photo(tmp_path / "p.jpg", 1200, 900, 500)
+    base = [sys.executable, "-m", "gamutlib.cli", "edit", "ganmut"]
+    done = subprocess.run([*base, str(photo), "--emotion", "happy", "-o", str(tmp_path / "o.jpg"), "--weights", str(weights)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"wrote {tmp_path / 'o.jpg'} (1200x900, edited face pasted back into the photo)")
+    assert done.stdout.rstrip().endswith("(measured in the book's chapter 'Renders and photographs')")
+    with Image.open(tmp_path / "o.jpg") as out:
+        assert out.size == (1200, 900)
+    done = subprocess.run([*base, str(tmp_path / "missing.jpg"), "--emotion", "happy", "-o", str(tmp_path / "x.jpg"),
+                           "--weights", str(weights)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Error: image file not found" in done.stderr, done.stderr
