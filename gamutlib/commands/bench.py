@@ -113,7 +113,7 @@ def bench_photo_edit_command(method, photo, width, height, face_px, repeats, cpu
                        protocol=result["protocol"], seeds=result["seeds"], producer="gamut bench photo-edit")
     row = result["rows"][0]
     click.echo(f"median {row['wall_s_median']} s (min {row['wall_s_min']} s), peak RSS {row['peak_rss_mb_max']:.0f} MB, "
-               f"command + helper PSS {row['tree_pss_mb_max']:.0f} MB: the target {row['verdict']} "
+               f"command + helper RSS {row['tree_rss_mb_max']:.0f} MB: the target {row['verdict']} "
                f"(load average {row['load_avg_1min_before']} -> {row['load_avg_1min_after']} on {row['nproc']} CPUs)")
     click.echo(f"wrote {path}")
 

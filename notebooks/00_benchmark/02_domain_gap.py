@@ -315,7 +315,7 @@ photo_edit_file = Path("book/results/benchmark/photo_edit.json")
 if photo_edit_file.exists():  # inside a block a table is shown only through display()
     display(show_table(read_table("book/results", "benchmark", "photo_edit"),
                        columns=["megapixels", "cpus", "load_avg_1min_before", "wall_s_median", "wall_s_min",
-                                "cpu_s_median", "peak_rss_mb_max", "tree_pss_mb_max", "verdict"]))
+                                "cpu_s_median", "peak_rss_mb_max", "tree_rss_mb_max", "verdict"]))
 else:
     print("no photo-edit record yet: run `gamut bench photo-edit`")
 
