@@ -199,7 +199,7 @@ def bench_photo_edit(
         "verdict": "holds" if meets else "does not hold",
     }
     protocol = (
-        f"`{' '.join(['gamut'] + args[3:6])} --emotion happy --intensity 0.8 -o out.jpg` in a fresh process, "
+        f"`gamut edit {method} PHOTO --emotion happy --intensity 0.8 -o out.jpg` in a fresh process, "
         f"{repeats} runs one after another on {what}; CPUs {row['cpus']} of {row['nproc']} (sched_setaffinity, as "
         "taskset -c); wall from start to exit; CPU = user + system seconds of the command and its helper (wait4), which other work on the machine changes less than the wall time; peak RSS = ru_maxrss of the largest process (wait4); tree RSS = peak "
         "of the summed resident sets of the command and its face-finding helper, sampled every 20 ms (an upper "
