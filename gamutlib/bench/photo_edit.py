@@ -9,11 +9,14 @@ face rendered at 256 px, upscaled (bicubic) to ``face_px`` and pasted into a
 that dlib finds one face as in a portrait.
 
 Each run's process may be pinned to CPUs (``cpus``, as ``taskset -c``
-does). Memory is read two ways: the peak resident set of the largest process
-(``ru_maxrss`` from ``wait4``, what ``/usr/bin/time`` reports), and the peak
-of the summed resident sets of the command and its helper process, sampled
-every 20 ms from ``/proc/PID/statm`` (an upper bound on what they hold
-together: pages the fork shares count twice). The machine's load average is
+does). Memory is read two ways, every 20 ms from ``/proc/PID/status``: the
+command's own high-water resident set (``VmHWM``, as ``/usr/bin/time``
+reports it for a small caller; ``ru_maxrss`` would include the caller's
+memory, which Linux carries across the exec), and the peak of the summed
+resident sets of the command and its helper process (an upper bound on what
+they hold together: pages the fork shares count twice). VmHWM is read until
+the process ends, so only growth in its last 20 ms could be missed. The
+machine's load average is
 recorded before and after, since on a shared machine other work slows the
 runs; the median and the minimum over the repeats are both reported, and the
 CPU seconds the command used (user + system, its helper included), which
@@ -64,20 +67,22 @@ def synthetic_photo(path: str | Path, width: int = 6000, height: int = 4000, fac
     return path
 
 
-_PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
+def _memory_mb(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) of one process in MB, from /proc/PID/status ((0, 0) if it is gone).
 
-
-def _rss_mb(pid: int) -> float:
-    """Resident set of one process in MB, from /proc/PID/statm (0 if it is gone).
-
-    statm is read in microseconds; smaps_rollup (for the proportional set
+    status is read in microseconds; smaps_rollup (for the proportional set
     size) takes milliseconds per read of a 500 MB process, which sampled every
     20 ms would take a fair part of one of the two CPUs from the run."""
+    found = {"VmRSS:": 0.0, "VmHWM:": 0.0}
     try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * _PAGE_MB
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                key = line.split(maxsplit=1)[0]
+                if key in found:
+                    found[key] = int(line.split()[1]) / 1024
     except (OSError, IndexError, ValueError):
-        return 0.0
+        pass
+    return found["VmRSS:"], found["VmHWM:"]
 
 
 def _descendants(pid: int) -> list[int]:
@@ -95,10 +100,17 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _tree_rss_sampler(pid: int, stop: threading.Event, peak: list[float]) -> None:
-    """Sample the summed RSS of ``pid`` and its descendants until ``stop``; the peak goes in ``peak[0]``."""
+def _memory_sampler(pid: int, stop: threading.Event, peaks: dict[str, float]) -> None:
+    """Until ``stop``: the summed RSS of ``pid`` and its descendants (peak in ``peaks["tree"]``)
+    and the high-water RSS of ``pid`` itself (``peaks["own"]``, its last reading)."""
     while not stop.is_set():
-        peak[0] = max(peak[0], sum(_rss_mb(p) for p in _descendants(pid)))
+        total = 0.0
+        for p in _descendants(pid):
+            rss, hwm = _memory_mb(p)
+            total += rss
+            if p == pid and hwm > 0:
+                peaks["own"] = hwm
+        peaks["tree"] = max(peaks["tree"], total)
         stop.wait(0.02)
 
 
@@ -108,10 +120,11 @@ def time_command(args: list[str], cpus: set[int] | None = None) -> dict[str, Any
     preexec = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=preexec)
-    stop, peak = threading.Event(), [0.0]
-    sampler = threading.Thread(target=_tree_rss_sampler, args=(proc.pid, stop, peak), daemon=True)
+    stop, peaks = threading.Event(), {"tree": 0.0, "own": 0.0}
+    sampler = threading.Thread(target=_memory_sampler, args=(proc.pid, stop, peaks), daemon=True)
     sampler.start()
-    # wait4 gives this child's own rusage: ru_maxrss (KB on Linux) of it or of its largest reaped descendant
+    # wait4 gives this child's own CPU time, its reaped helper's included. (Not its ru_maxrss: Linux keeps
+    # the high water of the forking process's memory across exec, so a large caller would show in it.)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     stop.set()
@@ -122,8 +135,8 @@ def time_command(args: list[str], cpus: set[int] | None = None) -> dict[str, Any
     proc.stderr.close()  # type: ignore[union-attr]
     if proc.returncode != 0:
         raise RuntimeError(f"`{' '.join(args)}` failed ({proc.returncode}): {(err or out).strip()[-2000:]}")
-    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
-            "tree_rss_mb": peak[0], "output": out.strip()}
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": peaks["own"],
+            "tree_rss_mb": peaks["tree"], "output": out.strip()}
 
 
 def bench_photo_edit(
@@ -201,7 +214,7 @@ def bench_photo_edit(
     protocol = (
         f"`gamut edit {method} PHOTO --emotion happy --intensity 0.8 -o out.jpg` in a fresh process, "
         f"{repeats} runs one after another on {what}; CPUs {row['cpus']} of {row['nproc']} (sched_setaffinity, as "
-        "taskset -c); wall from start to exit; CPU = user + system seconds of the command and its helper (wait4), which other work on the machine changes less than the wall time; peak RSS = ru_maxrss of the largest process (wait4); tree RSS = peak "
+        "taskset -c); wall from start to exit; CPU = user + system seconds of the command and its helper (wait4), which other work on the machine changes less than the wall time; peak RSS = the command process's VmHWM (its high-water resident set, last read before it exits, every 20 ms); tree RSS = peak "
         "of the summed resident sets of the command and its face-finding helper, sampled every 20 ms (an upper "
         "bound: the pages they share count twice). "
         "The machine may be shared: the 1-minute load average before and after is recorded, and the median and "

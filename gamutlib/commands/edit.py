@@ -205,8 +205,10 @@ def _run_edit(method: str, image: str, values: dict[str, Any], out: str, weights
         w, h = result.size
     else:
         h, w = result.shape[:2] if isinstance(result, np.ndarray) else result.shape[-2:]
-    how = "edited face pasted back into the photo" if source.photo is not None and not crop else "edited face"
-    note = f"\nnote: {DOMAIN_GAP_NOTE}" if source.photo is not None else ""
+    # (not source.photo, which would make an array of the whole frame to answer)
+    from_photo = isinstance(source, PhotoFace) or source.aligned is not None
+    how = "edited face pasted back into the photo" if from_photo and not crop else "edited face"
+    note = f"\nnote: {DOMAIN_GAP_NOTE}" if from_photo else ""
     return f"wrote {target} ({w}x{h}, {how}){note}"
 
 

@@ -129,7 +129,9 @@ def skip_random_init() -> Iterator[None]:
     """Build networks without drawing their random weights (a fifth of a second
     of `gamut edit` for GANmut's G and D): for networks whose every parameter
     is then loaded from a file, which `gamutlib.weights.load_into` checks.
-    Parameters keep whatever memory they were given until then."""
+    Parameters keep whatever memory they were given until then. The
+    initialisers are replaced in torch.nn.init for the duration: do not build
+    other networks in another thread meanwhile."""
     saved = {name: getattr(nn.init, name) for name in _RANDOM_INITS}
     try:
         for name in _RANDOM_INITS:
