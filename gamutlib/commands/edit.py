@@ -1,7 +1,7 @@
 """`gamut edit`: edit the expression of one face with a trained editor.
 
     gamut edit ganmut  IMAGE --theta T --rho R --out FILE
-    gamut edit ganmut  IMAGE --emotion happy --intensity 0.8 --out FILE
+    gamut edit ganmut  IMAGE --emotion happy --intensity 0.8 -o FILE
     gamut edit gganmut IMAGE --x X --y Y --out FILE
     gamut edit eggan       IMAGE --au AU12=3.5 --au AU6=2 --out FILE
     gamut edit finegrained IMAGE --delta AU12=+2 --delta AU04=-1 --out FILE
@@ -14,7 +14,10 @@ shortcut), so a new editor brings its own flags; a declared vector control
 face crop of the generator's size (used as is) or a photo, which is aligned
 with dlib (the ``real`` extra) and gets the edited face pasted back over the
 face alone (``--crop`` writes the edited crop instead); gamutlib.data.photo
-does that, fast on large photos. The shipped generators were trained on
+does that, fast on large photos: when the arguments name an image of a
+megapixel or more, dlib's models load in a forked helper process
+(gamutlib.face_finder) while the editor's flags are built, which imports
+torch; ``--threads`` (default 1) sets torch's CPU threads. The shipped generators were trained on
 rendered faces, which the help and the output say. Every bad input ends in one line
 saying what is wrong: a file that is not an image, a face of the wrong size, a
 NaN or out-of-range value (naming the control), missing weights (with the
@@ -119,13 +122,60 @@ def read_file_inputs(editor_cls: Any, files: dict[str, Any] | None) -> dict[str,
     return {name: editor_cls.read_file_option(name, path) for name, path in (files or {}).items() if path is not None}
 
 
-def run_edit(method: str, image: str, values: dict[str, Any], out: str, weights: str | None, align: str, crop: bool,
-             degrees: bool = False, files: dict[str, Any] | None = None) -> str:
-    """Check the values, load the editor and the face, edit, write; returns what was written."""
-    from gamutlib.papers import editor_class
-    import numpy as np
+def might_be_photo(path: str) -> bool:
+    """Whether ``path``'s header says it is an image of a megapixel or more (a
+    photo to align, not a face crop). Reads the header with PIL only."""
+    from PIL import Image
 
-    from gamutlib.data.photo import DOMAIN_GAP_NOTE, align_photo, is_photo
+    try:
+        with Image.open(path) as img:
+            w, h = img.size
+    except Exception:  # noqa: BLE001 -- not an image; the reader gives the precise error later
+        return False
+    return w * h >= 1_000_000
+
+
+def start_face_finder_for(args: list[str]) -> Any:
+    """dlib's models loading in a helper process if ``args`` name a photo to align, else None.
+
+    Called before the editor's flags are built (which imports torch), so the
+    models load while torch is imported; see gamutlib.face_finder.
+    """
+    if "never" in args:  # --align never: nothing will be aligned
+        return None
+    if not any(might_be_photo(arg) for arg in args if not arg.startswith("-")):
+        return None
+    from gamutlib.face_finder import start_face_finder
+
+    return start_face_finder()
+
+
+def run_edit(method: str, image: str, values: dict[str, Any], out: str, weights: str | None, align: str, crop: bool,
+             degrees: bool = False, files: dict[str, Any] | None = None, threads: int | None = None) -> str:
+    """Check the values, load the editor and the face, edit, write; returns what was written.
+
+    ``threads``: torch's CPU threads for this edit (default: torch's own)."""
+    context = click.get_current_context(silent=True)
+    finder = context.meta.get(FINDER_KEY) if context is not None else None
+    if threads is None:
+        return _run_edit(method, image, values, out, weights, align, crop, degrees, files, finder)
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return _run_edit(method, image, values, out, weights, align, crop, degrees, files, finder)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run_edit(method: str, image: str, values: dict[str, Any], out: str, weights: str | None, align: str, crop: bool,
+              degrees: bool, files: dict[str, Any] | None, finder: Any) -> str:
+    import numpy as np
+    from PIL import Image
+
+    from gamutlib.papers import editor_class
+    from gamutlib.data.photo import DOMAIN_GAP_NOTE, PhotoFace, align_photo, is_photo
     from gamutlib.face_source import load_face
 
     try:
@@ -136,29 +186,41 @@ def run_edit(method: str, image: str, values: dict[str, Any], out: str, weights:
     editor = load_editor(method, weights)
     try:
         if is_photo(image, editor.image_size, align):
-            source = align_photo(image, editor.image_size)
+            source = align_photo(image, editor.image_size, finder=finder)
         else:
             source = load_face(image, editor.image_size, align)  # type: ignore[arg-type]
         edited = editor.edit_values(source.face, checked, **inputs)
-        result = edited if crop else source.paste(edited)
-    except (ValueError, TypeError, FileNotFoundError) as err:
+        if crop:
+            result = edited
+        elif isinstance(source, PhotoFace):
+            result = source.paste_image(edited, copy=False)  # written once: no copy of the frame
+        else:
+            result = source.paste(edited)
+    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as err:
         raise click.ClickException(str(err)) from None
     target = Path(out)
     write_atomically(result, target)
-    # a pasted photo comes back as an (H, W, 3) uint8 array, a crop as a tensor
-    h, w = result.shape[:2] if isinstance(result, np.ndarray) else result.shape[-2:]
-    how = "edited face pasted back into the photo" if source.photo is not None and not crop else "edited face"
-    note = f"\nnote: {DOMAIN_GAP_NOTE}" if source.photo is not None else ""
+    # a pasted photo comes back as a PIL image or an (H, W, 3) uint8 array, a crop as a tensor
+    if isinstance(result, Image.Image):
+        w, h = result.size
+    else:
+        h, w = result.shape[:2] if isinstance(result, np.ndarray) else result.shape[-2:]
+    # (not source.photo, which would make an array of the whole frame to answer)
+    from_photo = isinstance(source, PhotoFace) or source.aligned is not None
+    how = "edited face pasted back into the photo" if from_photo and not crop else "edited face"
+    note = f"\nnote: {DOMAIN_GAP_NOTE}" if from_photo else ""
     return f"wrote {target} ({w}x{h}, {how}){note}"
 
 
 _common = [
     click.argument("image", type=click.Path(dir_okay=False)),
-    click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the edited image (PNG, JPEG, ...)."),
+    click.option("--out", "-o", "out", required=True, type=click.Path(dir_okay=False), help="Where to write the edited image (PNG, JPEG, ...)."),
     click.option("--weights", help="A name under weights/ or a .safetensors path (default: the method's name)."),
     click.option("--align", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
                  help="auto: align (dlib) any image that is not a face crop of the generator's size."),
     click.option("--crop", is_flag=True, help="Write the edited aligned crop instead of pasting it back into the photo."),
+    click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+                 help="CPU threads for torch: one face gains little from more, and a photo's face search runs beside it."),
 ]
 
 
@@ -216,10 +278,10 @@ def editor_command(method: str) -> click.Command:
 
     file_names = [name for name, _ in getattr(editor_cls, "file_options", ())]
 
-    def command(image, out, weights, align, crop, degrees=False, **values) -> None:
+    def command(image, out, weights, align, crop, threads, degrees=False, **values) -> None:
         files = {n: values.get(n) for n in file_names}
         chosen = {**{n: values.get(n) for n in names}, **vector_values(vectors, values)}
-        click.echo(run_edit(method, image, chosen, out, weights, align, crop, degrees, files=files))
+        click.echo(run_edit(method, image, chosen, out, weights, align, crop, degrees, files=files, threads=threads))
 
     flags = lambda controls: " ".join(flag_of(c) for c in controls)  # noqa: E731
     give = "give any of" if getattr(editor_cls, "controls_have_defaults", False) else "give"
@@ -238,8 +300,18 @@ def editor_command(method: str) -> click.Command:
     return click.command(method, help=doc)(command)
 
 
+FINDER_KEY = "gamut.edit.face_finder"
+
+
 class EditorGroup(click.Group):
     """One subcommand per editable method of the paper registry (read when the CLI runs)."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        finder = start_face_finder_for(args[1:])
+        if finder is not None:
+            ctx.meta[FINDER_KEY] = finder
+            ctx.call_on_close(finder.close)
+        return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         from gamutlib.papers import editable_methods

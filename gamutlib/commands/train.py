@@ -54,9 +54,19 @@ def resolve_config(
 @click.option("--export", "export_name", help="After training, write weights/<NAME>.safetensors (G, fp16).")
 @click.option("--export-dir", default="weights", show_default=True,
               help="Where --export writes (a folder other than weights/ gets its own registry.json).")
+@click.option("--data", "data", metavar="KIND:PATH",
+              help="Train on a real dataset instead of rendered faces: rafd:FOLDER, affectnet:CSV or openface:CSV. "
+                   "Emotion-label methods (stargan, ganimation, ganmut, gganmut) take rafd or affectnet; "
+                   "AU-driven ones (finegrained, ganimation_au) take openface.")
+@click.option("--data-images", type=click.Path(file_okay=False), metavar="FOLDER",
+              help="The image folder of an affectnet or openface CSV (default: the CSV's folder).")
 @click.option("--dry-run", is_flag=True, help="Print the resolved config and exit.")
-def train(method, config_file, steps, resume, out, max_minutes, seed, device, export_name, export_dir, dry_run) -> None:
-    """Train METHOD (e.g. stargan, ganmut, judge_emotion) in a new run folder."""
+def train(method, config_file, steps, resume, out, max_minutes, seed, device, export_name, export_dir, data, data_images,
+          dry_run) -> None:
+    """Train METHOD (e.g. stargan, ganmut, judge_emotion) in a new run folder.
+
+    Faces come from the built-in renderer, or from a real dataset with --data
+    (then --resume needs the same --data)."""
     import torch
 
     from gamutlib.papers import get_method
@@ -72,6 +82,26 @@ def train(method, config_file, steps, resume, out, max_minutes, seed, device, ex
     except (ValueError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from None
     resolved = {"method": method, "train": train_config.to_dict(), "model": dict(model.config)}
+    if resume is not None and data is None:
+        folder = Path(resume) if Path(resume).is_dir() else Path(resume).parent.parent
+        if (folder / "data.json").is_file():
+            used = json.loads((folder / "data.json").read_text())
+            raise click.ClickException(f"{folder} trained on {used['kind']}:{used['path']}; resume it with "
+                                       f"--data {used['kind']}:{used['path']}"
+                                       + (f" --data-images {used['images']}" if "images" in used else ""))
+    if data_images is not None and data is None:
+        raise click.ClickException("--data-images goes with --data affectnet:CSV or --data openface:CSV")
+    if data is not None:
+        from gamutlib.models.real_data import parse_data, use_real_data
+
+        try:
+            spec = parse_data(data, data_images)
+            dataset = use_real_data(model, spec)
+        except (ValueError, FileNotFoundError) as err:
+            raise click.ClickException(str(err)) from None
+        resolved["data"] = {"kind": spec.kind, "path": str(spec.path), "faces": len(dataset)}
+        if spec.images is not None:
+            resolved["data"]["images"] = str(spec.images)
     if dry_run:
         click.echo(json.dumps(resolved, indent=2, sort_keys=True, default=str))
         return
@@ -79,6 +109,10 @@ def train(method, config_file, steps, resume, out, max_minutes, seed, device, ex
         trainer = start_run(model, train_config, out=out, resume=resume)
     except (ValueError, FileNotFoundError) as err:
         raise click.ClickException(str(err)) from None
+    if data is not None and trainer.run_dir is not None:
+        from gamutlib.atomic import atomic_write_text
+
+        atomic_write_text(Path(trainer.run_dir) / "data.json", json.dumps(resolved["data"], indent=1) + "\n")
     install_stop_signals(trainer)
     try:
         result = trainer.fit()

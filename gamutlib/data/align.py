@@ -22,17 +22,16 @@ Transforms: (N, 2, 3) float matrices mapping photo pixels to crop pixels.
 
 from __future__ import annotations
 
-import importlib.util
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from gamutlib.constants import N_LANDMARKS
+# dlib's models load without torch (gamutlib.face_finder); re-exported here, where they always lived
+from gamutlib.face_finder import face_detector, load_shape_predictor, real_model_path, require_dlib
 from gamutlib.data.images import apply_affine, check_image_batch, image_to_uint8
 
 __all__ = [
@@ -82,47 +81,6 @@ def canonical_eyes() -> Eyes:
 
 def _eyes(eyes: Eyes | None) -> Eyes:
     return canonical_eyes() if eyes is None else eyes
-
-
-_INSTALL_HINT = "install gamut[real] (pip install 'gamut[real]': dlib-bin and face-recognition-models)"
-
-
-def real_model_path(name: str) -> Path:
-    """Path of a model file shipped in face_recognition_models.
-
-    The package is located without importing it: its __init__ needs
-    pkg_resources, which recent setuptools no longer ship.
-    """
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError(f"face_recognition_models is not installed; {_INSTALL_HINT}")
-    path = Path(next(iter(spec.submodule_search_locations))) / "models" / name
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing from face_recognition_models; reinstall it ({_INSTALL_HINT})")
-    return path
-
-
-def require_dlib():
-    """The dlib module, or an ImportError that says which extra to install."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import dlib
-    except ImportError as err:
-        raise ImportError(f"dlib is not installed; {_INSTALL_HINT}") from err
-    return dlib
-
-
-@lru_cache(maxsize=1)
-def face_detector():
-    """dlib's HOG frontal face detector (loaded once)."""
-    return require_dlib().get_frontal_face_detector()
-
-
-@lru_cache(maxsize=2)
-def load_shape_predictor(name: str = "shape_predictor_68_face_landmarks.dat"):
-    """A dlib landmark model from face_recognition_models (loaded once per file)."""
-    return require_dlib().shape_predictor(str(real_model_path(name)))
 
 
 @dataclass

@@ -9,7 +9,8 @@ declared controls, and a bad one raises one ValueError that names it.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -118,6 +119,29 @@ INTENSITY = Control("intensity", "how far from neutral towards that emotion (0 =
                     0.0, 1.0, 1.0)
 
 
+#: The random initialisers of torch.nn.init that layers call when built.
+_RANDOM_INITS = ("kaiming_uniform_", "kaiming_normal_", "uniform_", "normal_", "xavier_uniform_", "xavier_normal_",
+                 "trunc_normal_", "orthogonal_")
+
+
+@contextmanager
+def skip_random_init() -> Iterator[None]:
+    """Build networks without drawing their random weights (a fifth of a second
+    of `gamut edit` for GANmut's G and D): for networks whose every parameter
+    is then loaded from a file, which `gamutlib.weights.load_into` checks.
+    Parameters keep whatever memory they were given until then. The
+    initialisers are replaced in torch.nn.init for the duration: do not build
+    other networks in another thread meanwhile."""
+    saved = {name: getattr(nn.init, name) for name in _RANDOM_INITS}
+    try:
+        for name in _RANDOM_INITS:
+            setattr(nn.init, name, lambda tensor, *args, **kwargs: tensor)
+        yield
+    finally:
+        for name, fn in saved.items():
+            setattr(nn.init, name, fn)
+
+
 class SpaceEditor:
     """Edit faces with a generator conditioned on a learned 2-D space (GANmut, GGANmut).
 
@@ -155,9 +179,10 @@ class SpaceEditor:
 
         name = name or cls.method_cls.name
         expected = {"method": cls.method_cls.name}
-        _, config = load_weights(name, expected=expected, root=root, verify=verify)
-        method = cls.method_cls(config)
-        load_into({"G": method.G, "space": method.space}, name, expected=expected, root=root, verify=verify)
+        loaded = load_weights(name, expected=expected, root=root, verify=verify)
+        with skip_random_init():  # G and space are overwritten from the file; D is dropped
+            method = cls.method_cls(loaded[1])
+        load_into({"G": method.G, "space": method.space}, name, expected=expected, root=root, verify=verify, loaded=loaded)
         return cls.from_method(method)
 
     # -- what a subclass defines ----------------------------------------------

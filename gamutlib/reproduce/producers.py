@@ -31,6 +31,7 @@ EVALUATION = "notebooks/ganmut/03_evaluation.py"
 RECORDED: tuple[Producer, ...] = (
     Producer("benchmark/domain_gap.json", "notebooks/00_benchmark/02_domain_gap.py",
              "notebooks/00_benchmark/02_domain_gap.py", '"domain_gap"'),
+    Producer("benchmark/photo_edit.json", "gamut bench photo-edit", "gamutlib/commands/bench.py", "photo_edit.json"),
     Producer("benchmark/render_speed.json", "gamut bench render", "gamutlib/commands/bench.py", "render_speed.json"),
     Producer("benchmark/truth_checks.json", "notebooks/00_benchmark/01_benchmark.py", "gamutlib/evaluation/benchmark_truth.py",
              "truth_checks.json"),
