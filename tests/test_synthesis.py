@@ -116,8 +116,8 @@ def test_the_scoreboard_counts_the_verdicts_and_lists_what_is_not_recorded(recor
             {"claim": "c", "paper": "1", "ours": "2", "verdict": "does not hold", "why": "x"}]
     (record / "ganmut" / "claims.json").write_text(json.dumps({"rows": rows}))
     board = syn.scoreboard(record)
-    assert [r["claim"] for r in board if r["series"] == "ganmut"] == ["a", "b", "c"]
-    assert [r["verdict"] for r in board if r["series"] != "ganmut"] == ["not recorded"] * 3
+    assert [r["claim"] for r in board if r["paper"] == "ganmut"] == ["a", "b", "c"]
+    assert [r["verdict"] for r in board if r["paper"] != "ganmut"] == ["not recorded"] * 3
     counts = syn.scoreboard_counts(board)
     assert counts[0] == {"series": "ganmut", "recorded": True, "holds": 1, "does not hold": 2, "not testable here": 0}
     assert not any(c["recorded"] for c in counts[1:])
@@ -177,3 +177,50 @@ def test_the_figures_degrade_when_few_methods_have_numbers(record):
     assert syn.tradeoff_points(methods, cells) == []  # no identity number yet
     syn.tradeoff_figure(methods, cells)
     syn.parallel_figure(methods, cells)
+
+
+class _SaysHappy:
+    """A toy emotion judge that reads every face as happy."""
+
+    def probs(self, x):
+        out = torch.zeros(len(x), 7)
+        out[:, 1] = 1.0
+        return out
+
+
+class _MeanColour:
+    """A toy identity judge: the mean colour as the embedding, one person above cosine 0.999."""
+
+    threshold = 0.999
+
+    def embed(self, x):
+        return x.mean((2, 3)) + 2.0
+
+
+class _Unchanged(torch.nn.Module):
+    """A generator that returns its input: an edit that does nothing."""
+
+    def forward(self, x, code):
+        assert code.shape == (len(x), 7)
+        return x
+
+
+def test_the_common_task_scores_every_method_against_the_exact_edit():
+    faces = syn.common_faces(2, size=32)
+    models = {"StarGAN": (syn.METHODS[0], _Unchanged())}
+    rows = syn.common_task_rows(models, faces, ("happy", "sad"), _SaysHappy(), _MeanColour(), size=32)
+    exact, unchanged = rows
+    assert exact == {"method": "exact edit", "l1_to_exact": 0.0, "ssim_to_exact": 1.0, "accuracy": 50.0,
+                     "identity": exact["identity"], "n_edits": 4}  # the toy judge reads happy in half of them
+    assert unchanged["method"] == "StarGAN" and unchanged["n_edits"] == 4
+    assert unchanged["l1_to_exact"] > 0.0 and unchanged["ssim_to_exact"] < 1.0  # doing nothing is not the edit
+    assert unchanged["identity"] == 100.0  # ... but keeps the person
+
+
+def test_an_ablation_does_not_inherit_its_methods_edit_latency(record):
+    _record(record, "finegrained", "finegrained", 0, table1={"ed_truth": 0.2})
+    (record / "finegrained" / "edit_latency.json").write_text(json.dumps({"rows": [
+        {"method": "finegrained", "threads": 2, "variant": "fp32", "median_ms": 15.0}]}))
+    _, cells = syn.assemble(record, SIZES)
+    assert cells["FineGrained"]["latency_ms"].shown() == 15.0
+    assert cells["FineGrained, best ablation"]["latency_ms"].reason.startswith("not measured")

@@ -81,17 +81,24 @@ TASKS = {
 CANNOT_EXPRESS = "the control cannot express this task"
 
 
+#: The expressions of the common task: each non-neutral class at full intensity.
+TASK_EMOTIONS = tuple(e for e in EMOTIONS if e != "neutral")
+
+
 @dataclass(frozen=True)
 class SynthSizes:
     n_edit_faces: int  # faces of the common-task figure
+    n_task_faces: int  # faces of the common-task table, each asked for every emotion of task_emotions
+    task_emotions: tuple[str, ...]
     image_size: int
     stand_ins: bool  # train a tiny stand-in for a generator without weights (its edits mean nothing)
 
 
 SIZES = {
-    "smoke": SynthSizes(n_edit_faces=2, image_size=128, stand_ins=True),
-    "cpu": SynthSizes(n_edit_faces=3, image_size=128, stand_ins=False),
-    "gpu": SynthSizes(n_edit_faces=4, image_size=128, stand_ins=False),
+    "smoke": SynthSizes(n_edit_faces=2, n_task_faces=2, task_emotions=("happy",), image_size=128, stand_ins=True),
+    "cpu": SynthSizes(n_edit_faces=3, n_task_faces=16, task_emotions=TASK_EMOTIONS, image_size=128, stand_ins=False),
+    "gpu": SynthSizes(n_edit_faces=4, n_task_faces=128, task_emotions=TASK_EMOTIONS, image_size=128,
+                      stand_ins=False),
 }
 
 
@@ -314,9 +321,8 @@ def cell_for(method: SynthMethod, metric: Metric, records: Mapping[str, Mapping[
             raise ValueError(f"no size of {method.weights}: compute it with all_footprints")
         return Cell(_one(sizes[method.weights][metric.column]))
     if metric.column == "latency_ms":
-        from gamutlib.papers import method_of
-
-        value = edit_latency_ms(record_dir, method.series, method_of(method.weights))
+        # by weights name: an ablation (another generator) does not inherit its method's shipped timing
+        value = edit_latency_ms(record_dir, method.series, method.weights)
         if value is not None:
             return Cell(_one(value))
         return Cell(reason=(not_recorded(method.series) if not is_recorded(records.get(method.series, {}))
@@ -378,21 +384,21 @@ def write_all_methods(record_dir: str | Path, results_dir: str | Path, sizes: Ma
 
 # ----------------------------------------------------------------- the claims scoreboard
 
-SCOREBOARD_COLUMNS = ("series", "claim", "paper", "ours", "verdict")
+SCOREBOARD_COLUMNS = ("paper", "claim", "paper_number", "ours", "verdict")
 
 
 def scoreboard(record_dir: str | Path) -> list[dict[str, str]]:
-    """Every series' claims.json rows (series, claim, paper's number, ours, verdict); one row
+    """Every series' claims.json rows (paper, claim, the paper's number, ours, verdict); one row
     saying so for a series without a claims table."""
     rows = []
     for series in SERIES:
         path = Path(record_dir) / series / "claims.json"
         if not path.exists():
-            rows.append({"series": series, "claim": "(none yet)", "paper": "-", "ours": not_recorded(series),
+            rows.append({"paper": series, "claim": "(none yet)", "paper_number": "-", "ours": not_recorded(series),
                          "verdict": "not recorded"})
             continue
         for row in json.loads(path.read_text())["rows"]:
-            rows.append({"series": series, "claim": row["claim"], "paper": row["paper"], "ours": row["ours"],
+            rows.append({"paper": series, "claim": row["claim"], "paper_number": row["paper"], "ours": row["ours"],
                          "verdict": row["verdict"]})
     return rows
 
@@ -401,7 +407,7 @@ def scoreboard_counts(rows: Sequence[Mapping[str, str]]) -> list[dict[str, Any]]
     """Per series: how many claims hold, do not hold, are not testable here (or the series is not recorded)."""
     out = []
     for series in SERIES:
-        mine = [r for r in rows if r["series"] == series]
+        mine = [r for r in rows if r["paper"] == series]
         if any(r["verdict"] == "not recorded" for r in mine):
             out.append({"series": series, "recorded": False, **{v: None for v in VERDICTS}})
         else:
@@ -432,7 +438,7 @@ def write_scoreboard(record_dir: str | Path, results_dir: str | Path, producer: 
 
     rows = scoreboard(record_dir)
     path = write_table(results_dir, PAPER, "claims_scoreboard", rows=rows,
-                       paper_numbers={"source": "each series' claims.json (its paper's numbers in the column paper)",
+                       paper_numbers={"source": "each series' claims.json (its paper's numbers in the column paper_number)",
                                       "verdicts": list(VERDICTS)},
                        protocol="the rows of <series>/claims.json of the record, verdicts as each series computed them",
                        seeds=[], producer=producer)
@@ -574,18 +580,24 @@ def tradeoff_points(methods: Sequence[SynthMethod], cells: Mapping[str, Mapping[
             if cells[m.label][x].estimate is not None and cells[m.label][y].estimate is not None]
 
 
-def tradeoff_figure(methods: Sequence[SynthMethod], cells: Mapping[str, Mapping[str, Cell]], dpi: int = 60) -> Any:
-    """Emotion accuracy of edits against identity verification, with seed spreads as error bars."""
+def tradeoff_figure(methods: Sequence[SynthMethod], cells: Mapping[str, Mapping[str, Cell]],
+                    common_rows: Sequence[Mapping[str, Any]] = (), dpi: int = 60) -> Any:
+    """Emotion accuracy of edits against identity verification: the series' records (circles, seed
+    spreads as error bars) and the common task's single measurement (crosses; the exact edit a star)."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(4.2, 3.2), dpi=dpi)
+    fig, ax = plt.subplots(figsize=(4.6, 3.4), dpi=dpi)
     points = tradeoff_points(methods, cells)
     for label, ex, ey in points:
-        ax.errorbar(ex.mean, ey.mean, xerr=ex.spread, yerr=ey.spread, marker="o", capsize=2, label=label)
-    ax.set_xlabel(METRIC_BY_COLUMN["identity"].label)
-    ax.set_ylabel(METRIC_BY_COLUMN["accuracy"].label)
-    if points:
-        ax.legend(fontsize=7)
+        ax.errorbar(ex.mean, ey.mean, xerr=ex.spread, yerr=ey.spread, marker="o", capsize=2, label=f"{label} (records)")
+    for row in common_rows:
+        exact = row["method"] == "exact edit"
+        ax.scatter(row["identity"], row["accuracy"], marker="*" if exact else "x", s=60 if exact else 30,
+                   label=f"{row['method']} (common task)")
+    ax.set_xlabel("identity verification, %")
+    ax.set_ylabel("emotion accuracy of edits, %")
+    if points or common_rows:
+        ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
     else:
         has = {c: [m.label for m in methods if cells[m.label][c].estimate is not None] for c in ("accuracy", "identity")}
         ax.text(0.5, 0.5, "no method has both numbers yet\n" + "\n".join(
@@ -630,24 +642,11 @@ def edit_common(method: SynthMethod, model: Any, task: CommonTask, images: torch
     raise ValueError(f"{method.label}: control {method.control!r} {CANNOT_EXPRESS}")
 
 
-def common_edits(methods: Sequence[SynthMethod], n_faces: int = 3, emotion: str = "happy", intensity: float = 1.0,
-                 weights_dir: str | Path = "weights", allow_fallback: bool = False, size: int = 128,
-                 seed: int = 1234) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor], dict[str, str]]:
-    """Held-out neutral faces, their exact edit, and each method's edit towards ``emotion`` at
-    ``intensity``: (sources, truth, {label: edits}, {label: why it is left out})."""
-    from gamutlib.faces.emotion import emotion_to_aus
-    from gamutlib.faces.identity import identities_from_ids, split_ids
-    from gamutlib.faces.render import render
-
-    # frontal faces under the default light, so that the exact edit differs from the source by the expression only
-    identity = identities_from_ids(split_ids("test", torch.arange(n_faces) + seed))
-    neutral = torch.zeros(n_faces, len(EMOTIONS))
-    neutral[:, EMOTIONS.index("neutral")] = 1.0
-    source_aus = emotion_to_aus(neutral, torch.zeros(n_faces), identity)  # each person's resting activity
-    faces = {"image": render(identity, source_aus, size=size)["image"], "aus": source_aus}
-    task = common_task(identity, faces["aus"], emotion, intensity, size)
-    reference_identity = identities_from_ids(split_ids("test", torch.arange(n_faces) + seed + n_faces))
-    edits, left_out = {}, {}
+def load_available(methods: Sequence[SynthMethod], weights_dir: str | Path = "weights", allow_fallback: bool = False,
+                   device: Any = "cpu") -> tuple[dict[str, tuple[SynthMethod, Any]], dict[str, str]]:
+    """The generators that can attempt an expression edit and have weights (or, where
+    ``allow_fallback``, an untrained stand-in, labelled so): ({label: (method, model)}, {label: why left out})."""
+    models, left_out = {}, {}
     for m in methods:
         if not can_express(m.control, "emotion_class"):
             left_out[m.label] = CANNOT_EXPRESS
@@ -656,9 +655,106 @@ def common_edits(methods: Sequence[SynthMethod], n_faces: int = 3, emotion: str 
         if not shipped and not allow_fallback:
             left_out[m.label] = f"no weights yet ({m.weights}.safetensors)"
             continue
-        model = load_editor(m, weights_dir, "cpu", allow_fallback)
-        edits[m.label if shipped else f"{m.label} (untrained stand-in)"] = edit_common(m, model, task, faces["image"], reference_identity).clamp(-1, 1)
-    return faces["image"], truth_of(task), edits, left_out
+        label = m.label if shipped else f"{m.label} (untrained stand-in)"
+        models[label] = (m, load_editor(m, weights_dir, device, allow_fallback))
+    return models, left_out
+
+
+@dataclass(frozen=True)
+class CommonFaces:
+    """Held-out frontal neutral faces under the default light (the exact edit then differs by the
+    expression only), and other people to show HomoInterpGAN the target."""
+
+    identity: Any
+    aus: torch.Tensor
+    image: torch.Tensor
+    reference_identity: Any
+
+
+def common_faces(n_faces: int, size: int = 128, seed: int = 1234) -> CommonFaces:
+    from gamutlib.faces.emotion import emotion_to_aus
+    from gamutlib.faces.identity import identities_from_ids, split_ids
+    from gamutlib.faces.render import render
+
+    identity = identities_from_ids(split_ids("test", torch.arange(n_faces) + seed))
+    neutral = torch.zeros(n_faces, len(EMOTIONS))
+    neutral[:, EMOTIONS.index("neutral")] = 1.0
+    aus = emotion_to_aus(neutral, torch.zeros(n_faces), identity)  # each person's resting activity
+    reference = identities_from_ids(split_ids("test", torch.arange(n_faces) + seed + n_faces))
+    return CommonFaces(identity, aus, render(identity, aus, size=size)["image"], reference)
+
+
+def edit_all(models: Mapping[str, tuple[SynthMethod, Any]], faces: CommonFaces, emotion: str, intensity: float,
+             size: int = 128) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The exact edit of ``faces`` towards ``emotion`` at ``intensity``, and every model's edit."""
+    task = common_task(faces.identity, faces.aus, emotion, intensity, size)
+    edits = {label: edit_common(m, model, task, faces.image, faces.reference_identity).clamp(-1, 1)
+             for label, (m, model) in models.items()}
+    return truth_of(task), edits
+
+
+def common_edits(methods: Sequence[SynthMethod], n_faces: int = 3, emotion: str = "happy", intensity: float = 1.0,
+                 weights_dir: str | Path = "weights", allow_fallback: bool = False, size: int = 128,
+                 seed: int = 1234) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor], dict[str, str]]:
+    """Held-out neutral faces, their exact edit, and each method's edit towards ``emotion`` at
+    ``intensity``: (sources, truth, {label: edits}, {label: why it is left out})."""
+    models, left_out = load_available(methods, weights_dir, allow_fallback)
+    faces = common_faces(n_faces, size, seed)
+    truth, edits = edit_all(models, faces, emotion, intensity, size)
+    return faces.image, truth, edits, left_out
+
+
+def common_task_rows(models: Mapping[str, tuple[SynthMethod, Any]], faces: CommonFaces, emotions: Sequence[str],
+                     emotion_judge: Any, identity_judge: Any, intensity: float = 1.0, size: int = 128,
+                     chunk_size: int = 64) -> list[dict[str, Any]]:
+    """The same edits scored for every method: L1 and SSIM to the exact edit ([0, 1] pixels), the
+    emotion judge's accuracy on the asked class (%), identity verification of (source, edit) (%),
+    over every face and asked emotion; "exact edit" first (the judges' own floor)."""
+    from gamutlib.evaluation.eggan import judge_verification
+    from gamutlib.metrics.batched import map_batches
+    from gamutlib.metrics.pixel_error import l1_error
+    from gamutlib.metrics.ssim import ssim
+
+    truths, outs, asked = [], {label: [] for label in models}, []
+    for emotion in emotions:
+        truth, edits = edit_all(models, faces, emotion, intensity, size)
+        truths.append(truth)
+        asked.append(torch.full((len(truth),), EMOTIONS.index(emotion), dtype=torch.long))
+        for label, images in edits.items():
+            outs[label].append(images)
+    truth, asked = torch.cat(truths), torch.cat(asked)
+    sources = faces.image.repeat(len(emotions), 1, 1, 1)
+
+    def row(label: str, images: torch.Tensor) -> dict[str, Any]:
+        probs = map_batches(emotion_judge.probs, images, chunk_size, "cpu")
+        return {"method": label, "l1_to_exact": round(l1_error(images, truth), 5),
+                "ssim_to_exact": round(float(ssim(images, truth)), 4),
+                "accuracy": round(100.0 * float((probs.argmax(1) == asked).float().mean()), 2),
+                "identity": round(judge_verification(identity_judge, sources, images, chunk_size, "cpu"), 2),
+                "n_edits": int(images.shape[0])}
+
+    return [row("exact edit", truth), *(row(label, torch.cat(images)) for label, images in outs.items())]
+
+
+def write_common_task(results_dir: str | Path, rows: Sequence[Mapping[str, Any]], faces: CommonFaces,
+                      emotions: Sequence[str], sources: Mapping[str, str], left_out: Mapping[str, str],
+                      producer: str = CHAPTER) -> Path:
+    """``{results_dir}/synthesis/common_task.json``: the same edit asked of every method."""
+    from gamutlib.reproduce.tables import write_table
+
+    protocol = (f"{len(faces.image)} held-out neutral frontal faces (test identities from 1234, default light, "
+                f"{faces.image.shape[-1]} px) x the classes {'/'.join(emotions)} at intensity 1, each method given "
+                "the target in its own control (gamutlib.evaluation.synthesis.to_control); exact edit: the same "
+                "person rendered with the target AUs; L1 and SSIM on [0, 1] pixels; accuracy: the shipped emotion "
+                "judge's argmax equals the asked class; identity: the shipped identity judge calls (source, edit) "
+                "one person; generators from " + (", ".join(f"{k}: {v}" for k, v in sources.items()) or "none")
+                + "; left out: " + (", ".join(f"{k} ({v})" for k, v in left_out.items()) or "none"))
+    return write_table(results_dir, PAPER, "common_task", rows=list(rows),
+                       paper_numbers={"source": "none: no paper asked every method for the same edit"},
+                       protocol=protocol, seeds=[0], tolerance={"abs": 0.005, "rel": 0.02,
+                                                                "columns": {"accuracy": {"abs": 3.0},
+                                                                            "identity": {"abs": 3.0}}},
+                       producer=producer)
 
 
 def edits_figure(sources: torch.Tensor, truth: torch.Tensor, edits: Mapping[str, torch.Tensor], dpi: int = 60) -> Any:

@@ -49,6 +49,7 @@ from IPython.display import Markdown, display
 
 from gamutlib.bench.footprint import fp16_file_bytes
 from gamutlib.evaluation import synthesis as syn
+from gamutlib.judges.loading import load_emotion_judge, load_identity_judge
 from gamutlib.reproduce import read_table, show_table
 from gamutlib.reproduce.profiles import by_profile
 
@@ -99,17 +100,6 @@ methods, cells = syn.assemble(record_dir, sizes_of)
 syn.parallel_figure(methods, cells)
 
 # %% [markdown]
-# ## Emotion against identity
-#
-# An edit can reach the asked emotion by drawing a new face: the accuracy of
-# the edits (the GANmut series' Table 3 protocol) is worth little without the
-# identity kept (the EGGAN series' verification by the identity judge). Each
-# point is a method's mean with its seed spread as error bars.
-
-# %%
-syn.tradeoff_figure(methods, cells)
-
-# %% [markdown]
 # ## One edit, every control
 #
 # The same held-out faces (frontal, neutral) are asked for the same target
@@ -124,13 +114,45 @@ syn.tradeoff_figure(methods, cells)
 # untrained stand-in shows the path, its faces mean nothing).
 
 # %%
-sources, truth, edits, left_out = syn.common_edits(methods, n_faces=sizes.n_edit_faces, emotion="happy",
-                                                   intensity=1.0, weights_dir=weights_dir,
-                                                   allow_fallback=sizes.stand_ins, size=sizes.image_size)
-syn.edits_figure(sources, truth, edits)
+models, left_out = syn.load_available(methods, weights_dir, allow_fallback=sizes.stand_ins)
+faces = syn.common_faces(sizes.n_edit_faces, sizes.image_size)
+truth, edits = syn.edit_all(models, faces, "happy", 1.0, sizes.image_size)
+syn.edits_figure(faces.image, truth, edits)
 
 # %%
 Markdown("Left out: " + ("; ".join(f"{label}: {why}" for label, why in left_out.items()) or "none"))
+
+# %% [markdown]
+# ### The same edit, scored
+#
+# Every available method is asked for each non-neutral class at full
+# intensity on the same held-out faces, and each edit is scored against its
+# exact edit (L1, SSIM), by the emotion judge (is the asked class read?) and
+# by the identity judge (is it still the same person?). The first row scores
+# the exact edits themselves: what the judges read on an edit that is exactly
+# right. As the other series ship their generators, their rows appear here.
+
+# %%
+task_faces = syn.common_faces(sizes.n_task_faces, sizes.image_size)
+rows = syn.common_task_rows(models, task_faces, sizes.task_emotions, load_emotion_judge("cpu"),
+                            load_identity_judge("cpu"), size=sizes.image_size)
+syn.write_common_task(results_dir, rows, task_faces, sizes.task_emotions,
+                      {label: model.source for label, (m, model) in models.items()}, left_out)
+show_table(read_table(results_dir, syn.PAPER, "common_task"))
+
+# %% [markdown]
+# ## Emotion against identity
+#
+# An edit can reach the asked emotion by drawing a new face: the accuracy of
+# the edits (the GANmut series' Table 3 protocol) is worth little without the
+# identity kept (the EGGAN series' verification by the identity judge).
+# Circles: a method's means from the series' records, with the seed spread
+# as error bars, where a method has both; crosses: the common task above,
+# one measurement on the same faces for every available method (the star is
+# the exact edit, the judges' ceiling).
+
+# %%
+syn.tradeoff_figure(methods, cells, rows)
 
 # %% [markdown]
 # ## The claims scoreboard
