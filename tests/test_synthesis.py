@@ -9,6 +9,8 @@ import pytest
 import torch
 
 from gamutlib.evaluation import synthesis as syn
+from gamutlib.evaluation import synthesis_figures as figures
+from gamutlib.evaluation import synthesis_tasks as tasks
 
 #: Parameters and file size stand-ins (computing them builds every generator; one test does that).
 SIZES = {m: {"params_M": 1.0, "fp16_MB": 2.0} for m in
@@ -134,7 +136,7 @@ def _task(intensity: float = 0.8):
     neutral = torch.zeros(2, 7)
     neutral[:, 0] = 1.0
     source = emotion_to_aus(neutral, torch.zeros(2), identity)
-    return syn.common_task(identity, source, "happy", intensity, size=32)
+    return tasks.common_task(identity, source, "happy", intensity, size=32)
 
 
 def test_one_target_expression_in_every_control_kind():
@@ -144,24 +146,24 @@ def test_one_target_expression_in_every_control_kind():
 
     task = _task(0.8)
     happy = EMOTIONS.index("happy")
-    code = syn.to_control(task, "emotion")["code"]
+    code = tasks.to_control(task, "emotion")["code"]
     assert code.shape == (2, 7) and code[:, happy].tolist() == pytest.approx([0.8, 0.8]) and code.sum() == pytest.approx(1.6)
     points = torch.randn(7, 2)
-    assert torch.allclose(syn.to_control(task, "plane", class_points=points)["code"], 0.8 * points[happy].expand(2, 2))
-    assert torch.equal(syn.to_control(task, "au")["aus"], task.target_aus)
+    assert torch.allclose(tasks.to_control(task, "plane", class_points=points)["code"], 0.8 * points[happy].expand(2, 2))
+    assert torch.equal(tasks.to_control(task, "au")["aus"], task.target_aus)
     au12 = AU_IDS.index(12)  # the lip-corner puller of a smile
     assert (task.target_aus[:, au12] > task.source_aus[:, au12] + 2).all()
-    delta = syn.to_control(task, "relative_au")["delta"]
+    delta = tasks.to_control(task, "relative_au")["delta"]
     assert torch.allclose(task.source_aus + delta, task.target_aus)
-    marks = syn.to_control(task, "landmarks")["landmarks"]
+    marks = tasks.to_control(task, "landmarks")["landmarks"]
     before = render(task.identity, task.source_aus, size=32)["landmarks"]
     assert marks.shape == (2, 68, 2) and (marks - before).abs().max() > 0.1  # the mouth moved
     others = identities_from_ids(split_ids("test", torch.arange(2, 4)))
-    assert syn.to_control(task, "reference", reference_identity=others)["image"].shape == (2, 3, 32, 32)
+    assert tasks.to_control(task, "reference", reference_identity=others)["image"].shape == (2, 3, 32, 32)
     with pytest.raises(ValueError, match="cannot express"):
-        syn.to_control(task, "modality")
+        tasks.to_control(task, "modality")
     with pytest.raises(ValueError, match="class_points"):
-        syn.to_control(task, "plane")
+        tasks.to_control(task, "plane")
     with pytest.raises(ValueError, match="intensity"):
         _task(1.5)
 
@@ -171,12 +173,12 @@ def test_the_figures_degrade_when_few_methods_have_numbers(record):
 
     matplotlib.use("Agg")
     methods, cells = syn.assemble(record, SIZES)
-    columns, scaled = syn.normalised(methods, cells)
+    columns, scaled = figures.normalised(methods, cells)
     assert "accuracy" in columns and "au_mse" not in columns  # two GANmut methods have accuracy; no one has AU MSE
     assert scaled["GANimation"][columns.index("accuracy")] == 1.0 and scaled["GANmut"][columns.index("accuracy")] == 0.0
-    assert syn.tradeoff_points(methods, cells) == []  # no identity number yet
-    syn.tradeoff_figure(methods, cells)
-    syn.parallel_figure(methods, cells)
+    assert figures.tradeoff_points(methods, cells) == []  # no identity number yet
+    figures.tradeoff_figure(methods, cells)
+    figures.parallel_figure(methods, cells)
 
 
 class _SaysHappy:
@@ -206,9 +208,9 @@ class _Unchanged(torch.nn.Module):
 
 
 def test_the_common_task_scores_every_method_against_the_exact_edit():
-    faces = syn.common_faces(2, size=32)
+    faces = tasks.common_faces(2, size=32)
     models = {"StarGAN": (syn.METHODS[0], _Unchanged())}
-    rows = syn.common_task_rows(models, faces, ("happy", "sad"), _SaysHappy(), _MeanColour(), size=32)
+    rows = tasks.common_task_rows(models, faces, ("happy", "sad"), _SaysHappy(), _MeanColour(), size=32)
     exact, unchanged = rows
     assert exact == {"method": "exact edit", "l1_to_exact": 0.0, "ssim_to_exact": 1.0, "accuracy": 50.0,
                      "identity": exact["identity"], "n_edits": 4}  # the toy judge reads happy in half of them

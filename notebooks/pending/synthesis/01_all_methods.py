@@ -21,7 +21,7 @@
 # gathers what the four series recorded into one table: a row per method,
 # a column per metric.
 #
-# Nothing is measured again here and nothing is typed: every cell is read
+# Nothing in the table is measured again and nothing is typed: every cell is read
 # from the series' seed records under `book/results/<series>/seeds/`
 # (mean ± sample standard deviation over the training seeds), from their
 # benchmark files (edit latency, training logs), or computed from the
@@ -49,6 +49,8 @@ from IPython.display import Markdown, display
 
 from gamutlib.bench.footprint import fp16_file_bytes
 from gamutlib.evaluation import synthesis as syn
+from gamutlib.evaluation import synthesis_figures as figures
+from gamutlib.evaluation import synthesis_tasks as tasks
 from gamutlib.judges.loading import load_emotion_judge, load_identity_judge
 from gamutlib.reproduce import read_table, show_table
 from gamutlib.reproduce.profiles import by_profile
@@ -97,14 +99,15 @@ Markdown("\n".join(f"- `{m.column}`: {m.label} ({'higher' if m.higher_is_better 
 
 # %%
 methods, cells = syn.assemble(record_dir, sizes_of)
-syn.parallel_figure(methods, cells)
+figures.parallel_figure(methods, cells)
+plt.show()
 
 # %% [markdown]
 # ## One edit, every control
 #
 # The same held-out faces (frontal, neutral) are asked for the same target
 # expression, and each method receives it in its own control
-# (`syn.to_control`): StarGAN and GANimation the class's one-hot scaled by
+# (`gamutlib.evaluation.synthesis_tasks.to_control`): StarGAN and GANimation the class's one-hot scaled by
 # the intensity, GANmut and GGANmut the class's point of their own learned
 # plane, EGGAN the target's exact AU intensities, FineGrained the change from
 # the source's AUs, PortraitGAN the landmarks of the source person rendered
@@ -114,10 +117,11 @@ syn.parallel_figure(methods, cells)
 # untrained stand-in shows the path, its faces mean nothing).
 
 # %%
-models, left_out = syn.load_available(methods, weights_dir, allow_fallback=sizes.stand_ins)
-faces = syn.common_faces(sizes.n_edit_faces, sizes.image_size)
-truth, edits = syn.edit_all(models, faces, "happy", 1.0, sizes.image_size)
-syn.edits_figure(faces.image, truth, edits)
+models, left_out = tasks.load_available(methods, weights_dir, allow_fallback=sizes.stand_ins)
+faces = tasks.common_faces(sizes.n_edit_faces, sizes.image_size)
+truth, edits = tasks.edit_all(models, faces, "happy", 1.0, sizes.image_size)
+figures.edits_figure(faces.image, truth, edits)
+plt.show()
 
 # %%
 Markdown("Left out: " + ("; ".join(f"{label}: {why}" for label, why in left_out.items()) or "none"))
@@ -133,10 +137,10 @@ Markdown("Left out: " + ("; ".join(f"{label}: {why}" for label, why in left_out.
 # right. As the other series ship their generators, their rows appear here.
 
 # %%
-task_faces = syn.common_faces(sizes.n_task_faces, sizes.image_size)
-rows = syn.common_task_rows(models, task_faces, sizes.task_emotions, load_emotion_judge("cpu"),
+task_faces = tasks.common_faces(sizes.n_task_faces, sizes.image_size)
+rows = tasks.common_task_rows(models, task_faces, sizes.task_emotions, load_emotion_judge("cpu"),
                             load_identity_judge("cpu"), size=sizes.image_size)
-syn.write_common_task(results_dir, rows, task_faces, sizes.task_emotions,
+tasks.write_common_task(results_dir, rows, task_faces, sizes.task_emotions,
                       {label: model.source for label, (m, model) in models.items()}, left_out)
 show_table(read_table(results_dir, syn.PAPER, "common_task"))
 
@@ -152,7 +156,8 @@ show_table(read_table(results_dir, syn.PAPER, "common_task"))
 # the exact edit, the judges' ceiling).
 
 # %%
-syn.tradeoff_figure(methods, cells, rows)
+figures.tradeoff_figure(methods, cells, rows)
+plt.show()
 
 # %% [markdown]
 # ## The claims scoreboard
