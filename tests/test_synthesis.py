@@ -225,4 +225,5 @@ def test_an_ablation_does_not_inherit_its_methods_edit_latency(record):
         {"method": "finegrained", "threads": 2, "variant": "fp32", "median_ms": 15.0}]}))
     _, cells = syn.assemble(record, SIZES)
     assert cells["FineGrained"]["latency_ms"].shown() == 15.0
+    assert cells["FineGrained, best ablation"]["ed"].reason.startswith("no ablation recorded yet")
     assert cells["FineGrained, best ablation"]["latency_ms"].reason.startswith("not measured")
