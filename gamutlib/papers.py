@@ -239,6 +239,14 @@ register_paper(Paper(
 ))
 
 
+# The synthesis: no method of its own; one table of every method above, read from the
+# series' records (gamutlib.evaluation.synthesis), and the claims of every series.
+# Its chapter waits in notebooks/pending/synthesis/ until the other series are recorded.
+register_paper(Paper(
+    name="synthesis",
+    title="Every method on one benchmark: one table, one set of judges",
+))
+
 def _main(argv: Sequence[str]) -> int:
     """``python -m gamutlib.papers method-of NAME`` (the GPU scripts' name -> method map)."""
     if len(argv) == 2 and argv[0] == "method-of":

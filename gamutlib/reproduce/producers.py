@@ -81,6 +81,8 @@ RECORDED: tuple[Producer, ...] = (
     Producer("finegrained/seeds/*-seed*.json", "gamut evaluate finegrained", "gamutlib/evaluation/seeds.py", '"seeds"'),
     Producer("finegrained/training/*/config.json", "scripts/gpu/score_finegrained.sh", "scripts/gpu/score_finegrained.sh",
              "finegrained/training"),
+    *(Producer(f"synthesis/{table}.json", "notebooks/pending/synthesis/01_all_methods.py",
+               "gamutlib/evaluation/synthesis.py", f'"{table}"') for table in ("all_methods", "claims_scoreboard", "common_task")),
     Producer("intro/toy_smoothness.json", "notebooks/00_intro/01_pipeline.py", "notebooks/00_intro/01_pipeline.py",
              "toy_smoothness"),
     Producer("judges/metric_speed.json", "gamut bench metrics", "gamutlib/commands/bench.py", "metric_speed.json"),
