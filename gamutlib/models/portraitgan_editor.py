@@ -167,6 +167,8 @@ class PortraitGANEditor:
         self.image_size = config.image_size
         self.variant = prepare_generator(self.G, variant)
         self._compiled: nn.Module | None = None
+        # the last rasterised target points and their map: a modality change alone redraws nothing
+        self._last_map: tuple[torch.Tensor, torch.Tensor] | None = None
 
     @classmethod
     def from_method(cls, method: PortraitGAN) -> "PortraitGANEditor":
@@ -231,7 +233,14 @@ class PortraitGANEditor:
             raise ValueError(f"edit one face at a time; got a batch of {x.shape[0]}")
         checked = self.check(values)
         points = self.target_landmarks(checked, face_landmarks, offsets)
-        return self.run(x, landmark_map(points, self.image_size, self.cfg.landmark_width), self.modality_code(checked["modality"]))
+        return self.run(x, self.landmark_map(points), self.modality_code(checked["modality"]))
+
+    def landmark_map(self, points: torch.Tensor) -> torch.Tensor:
+        """(1, 1, S, S): the boundary map G is conditioned on, of the moved ``points`` (1, 68, 2);
+        the last one is kept, so an edit that moves no point (a new modality) does not redraw it."""
+        if self._last_map is None or not torch.equal(self._last_map[0], points):
+            self._last_map = (points.clone(), landmark_map(points, self.image_size, self.cfg.landmark_width))
+        return self._last_map[1]
 
     def run(self, x: torch.Tensor, lmap: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
         """G as ``self.variant`` (see gamutlib.models.editor.SPEED_VARIANTS), float32 output clamped to [-1, 1]."""
