@@ -125,21 +125,32 @@ def test_a_finegrained_stand_in_without_encode_runs_whole():
     torch.testing.assert_close(out, (x + 0.5 / 17).clamp(-1, 1))
 
 
-def test_portraitgan_draws_the_landmark_map_once_per_set_of_points():
+def test_portraitgan_keeps_the_face_and_modality_shares_and_the_last_landmark_map():
     torch.manual_seed(0)
     size = 64  # PortraitGAN's critics need at least 24 px at half resolution
     editor = PortraitGANEditor.from_method(PortraitGAN({"image_size": size, "g_conv_dim": 8, "g_max_dim": 16,
                                                         "g_repeat_num": 1, "d_conv_dim": 8}))
-    x, _ = faces(size=size)
-    for values in editor.example_values:
-        checked = editor.check(values)
-        points = editor.target_landmarks(checked)
-        whole = editor.run(x, landmark_map(points, size, editor.cfg.landmark_width),
-                           editor.modality_code(checked["modality"]))
-        assert torch.equal(editor.edit(x, values), whole)
+    parts: list[str] = []
+    editor._share.register_forward_hook(lambda module, args, out: parts.append(args[0]))
+    x, y = faces(size=size)
+    for face in (x, y):
+        for values in editor.example_values:
+            checked = editor.check(values)
+            points = editor.target_landmarks(checked)
+            with torch.inference_mode():  # the whole G in one pass
+                whole = editor.G(face, landmark_map(points, size, editor.cfg.landmark_width),
+                                 editor.modality_code(checked["modality"])).clamp(-1, 1)
+            # the stem's convolution summed from its shares: float rounding apart, the same image
+            torch.testing.assert_close(editor.edit(face, values), whole, atol=1e-5, rtol=0)
+    # per face: its share once, the landmarks' share per edit, the modality's when it changes
+    assert parts.count("image") == 2 and parts.count("landmarks") == 6 and parts.count("modality") == 6
     kept = editor.landmark_map(editor.target_landmarks({"mouth_open": 0.5}))
     assert editor.landmark_map(editor.target_landmarks({"mouth_open": 0.5})) is kept  # a new modality redraws nothing
     assert not torch.equal(editor.landmark_map(editor.target_landmarks({"mouth_open": 1.0})), kept)
+    with torch.no_grad():
+        editor.G.stem[0].weight.mul_(2)  # new weights: the kept shares are computed again
+    editor.edit(y, editor.example_values[0])
+    assert parts.count("image") == 3
 
 
 def test_the_source_cache_keys_on_the_variant_and_the_batch():
