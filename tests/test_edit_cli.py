@@ -1,5 +1,7 @@
 """`gamut edit ganmut|gganmut`: crops, photos and every refusal as one line."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -219,6 +221,8 @@ def test_bench_edit_writes_the_latency_table(weights, tmp_path):
     assert rows["fp32"]["max_abs_diff"] == 0.0 and rows["channels_last"]["max_abs_diff"] < 1e-4
     assert sum(row["chosen"] for row in rows.values()) == 1
     assert "ganmut.safetensors" in table["protocol"] and "best median of 2 runs" in table["protocol"]
+    # how busy the machine was: the 1-minute load average as the timing began and ended
+    assert re.search(r"load average \d+\.\d\d as the timing began and \d+\.\d\d as it ended", table["protocol"])
 
 
 def test_bench_edit_refuses_bad_options(tmp_path):

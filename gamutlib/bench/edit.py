@@ -2,7 +2,10 @@
 
 One edit is the editor's own path, the one the explorers call: the checks of
 its declared controls, the code from their values (GANmut's theta and rho,
-GGANmut's x and y), G, clamping back to a float32 image. The codes timed are
+GGANmut's x and y), G, clamping back to a float32 image. Every timed call
+edits the same face, as a slider move does: an editor that keeps what depends
+on the face alone (EGGAN's E(x), FineGrained's encoder features) runs only
+the part of G that depends on the control. The codes timed are
 the editor's declared ``example_values``; the editor comes from the paper
 registry, so any editable method can be timed. It
 is timed call by call with ``time.perf_counter`` after warm-up (batch 1, 128 px,
@@ -117,6 +120,7 @@ def bench_edit(
     for _, fn in timed:  # warm-up (oneDNN primitive caches, allocator)
         for _ in range(5):
             fn()
+    load_before = _load_average()
     per_run: list[list[np.ndarray]] = []
     for _ in range(runs):
         times = np.empty((len(timed), repeats))
@@ -126,6 +130,7 @@ def bench_edit(
                 fn()
                 times[k, i] = (time.perf_counter() - t0) * 1e3
         per_run.append(list(times))
+    load_after = _load_average()
     for k, (row, _) in enumerate(timed):
         medians = [float(np.median(run[k])) for run in per_run]
         best = int(np.argmin(medians))
@@ -143,13 +148,25 @@ def bench_edit(
     cpu = _cpu_name()
     protocol = (
         f"one {editor.image_size} px edit of benchmark face {seed} (batch 1) through the {method} editor's path "
-        f"(input checks, code, G, clamp), CPU ({cpu}), {threads} threads, torch {torch.__version__}; "
+        f"(input checks, code, G, clamp; every call edits that face, so what the editor keeps from the face alone, "
+        f"such as an encoding, is not recomputed, as in a slider move), CPU ({cpu}), {threads} threads, "
+        f"torch {torch.__version__}; "
         f"{repeats} timed calls per variant after 5 warm-up calls, the variants' calls interleaved, "
-        f"best median of {runs} runs (the CPU is shared with other work); "
+        f"best median of {runs} runs (the CPU is shared with other work: 1-minute load average "
+        f"{load_before} as the timing began and {load_after} as it ended, this benchmark's own threads included, "
+        f"on {os.cpu_count()} cores); "
         f"quality: max |output - float32 output| over {len(codes)} codes <= {QUALITY_TOL:.4f} (2 grey levels); "
         f"weights: {origin}"
     )
     return {"rows": rows, "protocol": protocol, "seeds": [seed], "chosen": chosen}
+
+
+def _load_average() -> str:
+    """The 1-minute load average, so a record says how busy the machine was ("unknown" where the OS has none)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except (AttributeError, OSError):
+        return "unknown"
 
 
 def _cpu_name() -> str:

@@ -96,21 +96,82 @@ def prepare_generator(G: nn.Module, variant: str) -> str:
     return variant
 
 
-def run_generator(G: nn.Module, x: torch.Tensor, z: torch.Tensor, variant: str = "fp32") -> torch.Tensor:
-    """G(x, z) for one code per image (z broadcast when a single code is given),
-    run as ``variant`` (see SPEED_VARIANTS; G prepared by prepare_generator)."""
+def codes_per_image(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """(N, d): ``z`` on x's device and dtype, one row per image of ``x`` (a single code broadcast)."""
     z = z.to(device=x.device, dtype=x.dtype)
     if z.dim() == 1:
         z = z.unsqueeze(0)
     if z.shape[0] == 1 and x.shape[0] > 1:
         z = z.expand(x.shape[0], -1)
+    return z
+
+
+def run_as(net: nn.Module, variant: str, *inputs: Any) -> Any:
+    """net(*inputs) run as ``variant`` (see SPEED_VARIANTS; net prepared by prepare_generator):
+    image inputs in NHWC for channels_last, bf16 autocast, torch.compile; the raw output.
+    Inputs are tensors or, for a decoder, lists of feature maps (passed as they are)."""
     if "channels_last" in variant:
-        x = x.contiguous(memory_format=torch.channels_last)
-    bf16 = "bf16" in variant
-    net = _compiled(G) if variant == "compiled" else G
-    with torch.inference_mode(), torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
-        out = net(x, z)
+        inputs = tuple(t.contiguous(memory_format=torch.channels_last) if isinstance(t, torch.Tensor) and t.dim() == 4
+                       else t for t in inputs)
+    device = next(t.device for t in inputs if isinstance(t, torch.Tensor))
+    net = _compiled(net) if variant == "compiled" else net
+    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled="bf16" in variant):
+        return net(*inputs)
+
+
+def as_image(out: torch.Tensor) -> torch.Tensor:
+    """A generator's output as the editors return it: float32, clamped to [-1, 1], contiguous."""
     return out.float().clamp(-1, 1).contiguous()
+
+
+def run_generator(G: nn.Module, x: torch.Tensor, z: torch.Tensor, variant: str = "fp32") -> torch.Tensor:
+    """G(x, z) for one code per image (z broadcast when a single code is given),
+    run as ``variant`` (see SPEED_VARIANTS; G prepared by prepare_generator)."""
+    return as_image(run_as(G, variant, x, codes_per_image(z, x)))
+
+
+class NetPart(nn.Module):
+    """One method of a network (``encode``, ``decode``) as a module, so that ``run_as``
+    runs it as any variant (torch.compile needs a module); shares the network's weights."""
+
+    def __init__(self, net: nn.Module, method: str) -> None:
+        super().__init__()
+        self.net, self.method = net, method
+
+    def forward(self, *inputs: Any) -> Any:
+        return getattr(self.net, self.method)(*inputs)
+
+
+class SourceCache:
+    """What an editor computes from the source face alone (an encoding, judged AUs),
+    kept for the last source so that a slider move runs only the part that
+    depends on the control.
+
+    An entry is reused only for an equal source (same shape and values; a
+    128 px comparison costs microseconds), the same speed variant and
+    unchanged weights of ``net``: each parameter's and buffer's storage and
+    in-place version counter (optimiser steps and ``load_state_dict`` advance
+    the counter; ``.to(...)`` and a memory-format change move the storage)."""
+
+    def __init__(self, net: nn.Module) -> None:
+        self.net = net
+        self._key: tuple | None = None
+        self._source: torch.Tensor | None = None
+        self._value: Any = None
+
+    def _weights(self) -> tuple[tuple[int, int], ...]:
+        return tuple((t.data_ptr(), t._version) for t in (*self.net.parameters(), *self.net.buffers()))
+
+    def get(self, x: torch.Tensor, variant: str, compute: Any) -> Any:
+        """``compute(x)`` for this source, computed once while the source, variant and weights stay."""
+        key = (variant, x.dtype, x.device, tuple(x.shape), self._weights())
+        if self._key != key or self._source is None or not torch.equal(self._source, x):
+            self._value = compute(x)
+            self._source, self._key = x.detach().clone(), key
+        return self._value
+
+    def clear(self) -> None:
+        self._key = self._source = self._value = None
 
 
 #: The shortcut every emotion editor offers: a named emotion and how far towards it.

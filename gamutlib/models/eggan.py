@@ -69,7 +69,8 @@ from gamutlib.losses import critic_with_gp, loss_cls, loss_d_adv, loss_g_adv
 from gamutlib.losses.au_levels import AU_LEVELS, loss_au
 from gamutlib.losses.latent import loss_dz, loss_e_adv
 from gamutlib.losses.structural import loss_ms_ssim
-from gamutlib.models.editor import EMOTION, INTENSITY, SpaceEditor, check_image, run_generator
+from gamutlib.models.editor import (EMOTION, INTENSITY, SourceCache, SpaceEditor, as_image, check_image,
+                                    codes_per_image, run_as)
 from gamutlib.models.feature_loss import FeatureLossMethod
 from gamutlib.models.identity_faces import IdentityBatches, identity_batches
 from gamutlib.models.translation import grid
@@ -411,6 +412,8 @@ class EGGANEditor(SpaceEditor):
 
     def __init__(self, net: EditNet, image_size: int = 128, variant: str = "fp32") -> None:
         super().__init__(net, nn.Identity(), image_size, variant)
+        # l = E(x) depends on the face alone: encoded once per face, so a slider move runs G only
+        self._codes = SourceCache(net.E)
 
     @classmethod
     def from_method(cls, method: Any) -> "EGGANEditor":
@@ -446,7 +449,13 @@ class EGGANEditor(SpaceEditor):
         aus = torch.as_tensor(aus, dtype=torch.float32).reshape(-1, N_AUS)
         for row in aus:
             self.check({c.name: float(v) for c, v in zip(AU_CONTROLS, row)})
-        return run_generator(self.G, check_image(x, self.image_size), aus, self.variant)
+        return self.edit_code(x, aus)
+
+    def edit_code(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """G(E(x), z) for AU vectors z already checked; E(x) is reused while the face stays."""
+        x = check_image(x, self.image_size)
+        code = self._codes.get(x, self.variant, lambda face: run_as(self.G.E, self.variant, face))
+        return as_image(run_as(self.G.G, self.variant, code, codes_per_image(z, x)))
 
 
 __all__ = ["AU_CONTROLS", "EGGAN", "EGGANConfig", "EGGANEditor", "EMOTIONS"]

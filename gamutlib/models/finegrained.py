@@ -58,7 +58,8 @@ from gamutlib.contract.method import build_config
 from gamutlib.contract.registry import register_method
 from gamutlib.losses import loss_cond, loss_d_adv, loss_g_adv, loss_rec, loss_tv
 from gamutlib.models.au_condition import N_AUS, au_batches, condition, identity_condition, target_aus
-from gamutlib.models.editor import check_image, prepare_generator, run_generator
+from gamutlib.models.editor import (NetPart, SourceCache, as_image, check_image, codes_per_image, prepare_generator,
+                                    run_as, run_generator)
 from gamutlib.models.msf import MSF, conv_unit, down_unit, up_unit
 from gamutlib.models.stargan import Discriminator
 from gamutlib.models.translation import TranslationMethod, grid
@@ -91,14 +92,23 @@ class Generator(nn.Module):
         self.to_rgb = nn.Sequential(nn.Conv2d(d, 3, kernel, 1, kernel // 2, bias=False), nn.Tanh())
 
     def forward(self, x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        if v.dim() != 2 or v.shape[-1] != self.c_dim:
-            raise ValueError(f"G expects a condition of shape (N, {self.c_dim}); got {tuple(v.shape)}")
+        return self.decode(self.encode(x), v)
+
+    def encode(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The encoder's features of every level (0 .. the bottleneck's input): they depend on
+        the image alone, so an editor computes them once per face (``FineGrainedEditor``)."""
         side = 2**N_LEVELS
         if x.shape[-1] % side or x.shape[-2] % side:
             raise ValueError(f"image height and width must be multiples of {side}; got {tuple(x.shape[-2:])}")
         feats = [self.stem(x)]
         for layer in self.down:
             feats.append(layer(feats[-1]))
+        return feats
+
+    def decode(self, feats: list[torch.Tensor], v: torch.Tensor) -> torch.Tensor:
+        """The edited image from ``encode``'s features and the condition v (N, 17); reads, never changes, feats."""
+        if v.dim() != 2 or v.shape[-1] != self.c_dim:
+            raise ValueError(f"G expects a condition of shape (N, {self.c_dim}); got {tuple(v.shape)}")
         h = self.bottleneck(tile_condition(feats[-1], v))
         skips = {level: feats[level] for level in range(1, MAX_MSF + 1)}
         low = h
@@ -241,6 +251,14 @@ class FineGrainedEditor:
         self.image_size = image_size
         self.au_judge = au_judge
         self.variant = prepare_generator(self.G, variant)
+        # G's encoder features and the judged AUs depend on the face alone: computed once
+        # per face, so a slider move runs the conditioned decoder only
+        # (a G without encode/decode, such as a test's stand-in, runs whole)
+        self._split = hasattr(self.G, "encode") and hasattr(self.G, "decode")
+        self._encode, self._decode = NetPart(self.G, "encode"), NetPart(self.G, "decode")
+        self._features = SourceCache(self.G)
+        self._judged: SourceCache | None = None
+        self._judged_by: Any = None
 
     def use_variant(self, variant: str) -> None:
         self.variant = prepare_generator(self.G, variant)
@@ -275,8 +293,20 @@ class FineGrainedEditor:
         """(N, 17) the judged OpenFace AUs of the faces ``x`` (needs ``au_judge``)."""
         if self.au_judge is None:
             raise ValueError("no AU judge attached: the source's AUs are read by the AU judge (au_judge=...)")
-        with torch.inference_mode():
-            return self.au_judge(check_image(x, self.image_size)).float().clamp(0, AU_MAX)
+        x = check_image(x, self.image_size)
+
+        def judge(face: torch.Tensor) -> torch.Tensor:
+            with torch.inference_mode():
+                return self.au_judge(face).float().clamp(0, AU_MAX)
+
+        # the readings are kept only where the judge's weights can be watched: a module or a
+        # module's method (load_au_judge(...).aus); any other callable is asked every time
+        net = self.au_judge if isinstance(self.au_judge, nn.Module) else getattr(self.au_judge, "__self__", None)
+        if not isinstance(net, nn.Module):
+            return judge(x)
+        if self._judged is None or self._judged_by != self.au_judge:  # a judge attached since
+            self._judged, self._judged_by = SourceCache(net), self.au_judge
+        return self._judged.get(x, "fp32", judge).clone()
 
     def clip_to_range(self, x: torch.Tensor, values: Mapping[str, Any]) -> torch.Tensor:
         """(N, 17) changes cut so that each judged u_src + delta stays in [0, 5]."""
@@ -290,5 +320,9 @@ class FineGrainedEditor:
 
     def edit_code(self, x: torch.Tensor, v_rel: torch.Tensor) -> torch.Tensor:
         """G(x, v_rel) for v_rel (17,) or (N, 17) in [0, 1] AU units, already checked."""
-        return run_generator(self.G, check_image(x, self.image_size), v_rel, self.variant)
+        x = check_image(x, self.image_size)
+        if not self._split:
+            return run_generator(self.G, x, v_rel, self.variant)
+        feats = self._features.get(x, self.variant, lambda face: run_as(self._encode, self.variant, face))
+        return as_image(run_as(self._decode, self.variant, feats, codes_per_image(v_rel, x)))
 

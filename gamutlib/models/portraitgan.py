@@ -131,6 +131,31 @@ class PortraitGenerator(nn.Module):
     def forward(self, x: torch.Tensor, landmark_map: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         return self._decode(x, landmark_map, c, keep=1)[0]
 
+    # -- G split at its first convolution, for an editor (PortraitGANEditor) --------------
+    # The stem's convolution is linear in its input channels, so it is the sum of its
+    # shares of the image, the landmark map and the tiled modality code; an editor keeps
+    # the image's (once per face) and the code's (once per modality) and convolves only
+    # the moved landmarks per edit. Summed in another order than one convolution, the
+    # result differs from ``forward`` by float rounding only.
+
+    def stem_share(self, part: str, t: torch.Tensor, like: torch.Tensor | None = None) -> torch.Tensor:
+        """The stem convolution of one group of input channels: ``"image"`` (N,3,S,S),
+        ``"landmarks"`` (N,1,S,S) or ``"modality"`` (the code (N,n), tiled over ``like``'s size)."""
+        conv = self.stem[0]
+        lo, hi = {"image": (0, 3), "landmarks": (3, 4), "modality": (4, 4 + self.n_modalities)}[part]
+        if part == "modality":
+            if like is None:
+                raise ValueError("the modality's share needs the image size: pass like=<the image>")
+            t = tile_condition(like[:, :0], t)  # (N, n, S, S): the code over every pixel
+        return F.conv2d(t, conv.weight[:, lo:hi], None, conv.stride, conv.padding)
+
+    def from_stem_conv(self, h: torch.Tensor) -> torch.Tensor:
+        """The final image from the stem convolution's output (the sum of its shares)."""
+        h = self.bottleneck(self.down(self.stem[2](self.stem[1](h))))
+        for block in self.up:
+            h = block(h)
+        return self.to_rgb(h)
+
     def levels(self, x: torch.Tensor, landmark_map: torch.Tensor, c: torch.Tensor) -> list[torch.Tensor]:
         """[final (S), auxiliary (S/2), (S/4), ...]: ``n_levels`` images."""
         final, aux = self._decode(x, landmark_map, c, keep=self.n_levels)

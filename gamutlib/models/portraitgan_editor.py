@@ -31,7 +31,8 @@ from torch import nn
 from gamutlib.constants import N_LANDMARKS, STYLES
 from gamutlib.contract.controls import Control, check_values
 from gamutlib.contract.method import build_config
-from gamutlib.models.editor import check_image, check_variant, prepare_generator
+from gamutlib.models.editor import (NetPart, SourceCache, as_image, check_image, check_variant, prepare_generator,
+                                    run_as)
 from gamutlib.models.portraitgan import PortraitGAN, PortraitGANConfig, build_generator, landmark_map
 from gamutlib.models.translation import one_hot
 
@@ -167,6 +168,13 @@ class PortraitGANEditor:
         self.image_size = config.image_size
         self.variant = prepare_generator(self.G, variant)
         self._compiled: nn.Module | None = None
+        # G split at its stem convolution (PortraitGenerator.stem_share): the face's share is
+        # kept per face, the modality's per modality; an edit convolves the moved landmarks only
+        self._split = hasattr(self.G, "stem_share") and hasattr(self.G, "from_stem_conv")
+        self._share, self._rest = NetPart(self.G, "stem_share"), NetPart(self.G, "from_stem_conv")
+        self._face_share, self._modality_share = SourceCache(self.G), SourceCache(self.G)
+        # the last rasterised target points and their map: a modality change alone redraws nothing
+        self._last_map: tuple[torch.Tensor, torch.Tensor] | None = None
 
     @classmethod
     def from_method(cls, method: PortraitGAN) -> "PortraitGANEditor":
@@ -231,11 +239,27 @@ class PortraitGANEditor:
             raise ValueError(f"edit one face at a time; got a batch of {x.shape[0]}")
         checked = self.check(values)
         points = self.target_landmarks(checked, face_landmarks, offsets)
-        return self.run(x, landmark_map(points, self.image_size, self.cfg.landmark_width), self.modality_code(checked["modality"]))
+        return self.run(x, self.landmark_map(points), self.modality_code(checked["modality"]))
+
+    def landmark_map(self, points: torch.Tensor) -> torch.Tensor:
+        """(1, 1, S, S): the boundary map G is conditioned on, of the moved ``points`` (1, 68, 2);
+        the last one is kept, so an edit that moves no point (a new modality) does not redraw it."""
+        if self._last_map is None or not torch.equal(self._last_map[0], points):
+            self._last_map = (points.clone(), landmark_map(points, self.image_size, self.cfg.landmark_width))
+        return self._last_map[1]
 
     def run(self, x: torch.Tensor, lmap: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
-        """G as ``self.variant`` (see gamutlib.models.editor.SPEED_VARIANTS), float32 output clamped to [-1, 1]."""
+        """G as ``self.variant`` (see gamutlib.models.editor.SPEED_VARIANTS), float32 output clamped to [-1, 1].
+
+        For one face, the stem convolution's shares of the face and the modality are
+        kept (``G.stem_share``): equal to the whole pass up to float rounding (1e-6)."""
         lmap, code = lmap.to(x.device, x.dtype), code.to(x.device, x.dtype)
+        if self._split and x.shape[0] == 1 and self.variant != "compiled":
+            v = self.variant
+            face = self._face_share.get(x, v, lambda t: run_as(self._share, v, "image", t))
+            modality = self._modality_share.get(code, v, lambda t: run_as(self._share, v, "modality", t, x))
+            h = face + modality + run_as(self._share, v, "landmarks", lmap)
+            return as_image(run_as(self._rest, v, h))
         if "channels_last" in self.variant:
             x, lmap = x.contiguous(memory_format=torch.channels_last), lmap.contiguous(memory_format=torch.channels_last)
         net = self.G

@@ -78,6 +78,7 @@ RECORDED: tuple[Producer, ...] = (
              "gamutlib/evaluation/portraitgan_tables.py", "CPU_PROTOCOL_SUFFIX"),
     Producer("portraitgan/training/*/config.json", "scripts/gpu/score_portraitgan.sh", "scripts/gpu/score_portraitgan.sh",
              'cp "$run/log.jsonl" "$run/config.json"'),
+    Producer("finegrained/edit_latency.json", "gamut bench edit", "gamutlib/commands/bench.py", "edit_latency.json"),
     Producer("finegrained/seeds/*-seed*.json", "gamut evaluate finegrained", "gamutlib/evaluation/seeds.py", '"seeds"'),
     Producer("finegrained/training/*/config.json", "scripts/gpu/score_finegrained.sh", "scripts/gpu/score_finegrained.sh",
              "finegrained/training"),
