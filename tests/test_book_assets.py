@@ -65,3 +65,18 @@ def test_the_check_before_the_notebooks(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "cache" / "static" / "mathjax" / "tex-chtml.js").exists()
     assert offline_assets.main(["fetch"]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+def test_sample_grid_strips_show_first_middle_and_last(tmp_path):
+    from PIL import Image
+
+    from gamutlib.viz.image_grid import sample_grid_strips
+
+    paths = []
+    for step in (100, 200, 300, 400, 500):
+        path = tmp_path / f"s{step}.png"
+        Image.new("RGB", (40, 20), (step % 256, 0, 0)).save(path)
+        paths.append((step, path))
+    strips = sample_grid_strips({"a": {"samples": paths}, "b": {"samples": []}, "c": {"samples": paths[:2]}})
+    assert [(name, steps) for name, steps, _ in strips] == [("a", [100, 300, 500]), ("c", [100, 200])]
+    assert all(jpeg[:2] == b"\xff\xd8" for _, _, jpeg in strips)  # JPEG bytes

@@ -110,3 +110,17 @@ def plot_image_grid(
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
+
+
+def sample_grid_strips(record: dict) -> list[tuple[str, list[int], bytes]]:
+    """Each run's first, middle and last training sample grid as one JPEG strip:
+    ``(run name, steps shown, jpeg bytes)`` for the runs of ``record`` (name ->
+    {"samples": [(step, path), ...]}) that recorded any grid."""
+    strips = []
+    for name, entry in record.items():
+        grids = entry.get("samples") or []
+        if not grids:
+            continue
+        picks = [grids[0], grids[len(grids) // 2], grids[-1]] if len(grids) > 2 else list(grids)
+        strips.append((name, [step for step, _ in picks], jpeg_strip([Image.open(path) for _, path in picks])))
+    return strips

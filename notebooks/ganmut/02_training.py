@@ -34,7 +34,6 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import Image as IPImage
 from IPython.display import display
-from PIL import Image
 
 from gamutlib.evaluation.ganmut import PAPER_TRAINING
 from gamutlib.evaluation.seeds import read_seed_logs
@@ -42,7 +41,7 @@ from gamutlib.evaluation.training_record import late_change, loss_series, read_t
 from gamutlib.papers import weight_names
 from gamutlib.reproduce import show_table
 from gamutlib.training.config import read_config_file
-from gamutlib.viz.image_grid import jpeg_strip
+from gamutlib.viz.image_grid import sample_grid_strips
 
 plt.rcParams["figure.dpi"] = 60  # keep the pages small
 CONFIGS = Path("gamutlib/models/configs")
@@ -190,11 +189,10 @@ else:
 # last grid of each run.
 
 # %%
-shown = {name: entry["samples"] for name, entry in record.items() if entry["samples"]}
-if not shown:
+strips = sample_grid_strips(record)
+if not strips:
     print("No recorded sample grids under this results folder.")
-for name, grids in shown.items():
-    picks = [grids[0], grids[len(grids) // 2], grids[-1]] if len(grids) > 2 else grids
-    print(f"{name}: steps {', '.join(str(step) for step, _ in picks)} (left to right)")
-    display(IPImage(data=jpeg_strip([Image.open(path) for _, path in picks]), format="jpeg"))
+for name, steps, jpeg in strips:
+    print(f"{name}: steps {', '.join(map(str, steps))} (left to right)")
+    display(IPImage(data=jpeg, format="jpeg"))
 

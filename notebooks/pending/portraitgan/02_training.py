@@ -41,13 +41,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import Image as IPImage
 from IPython.display import display
-from PIL import Image
 
 from gamutlib.evaluation.portraitgan import CONFIGS, PAPER_TRAINING
 from gamutlib.evaluation.training_record import late_change, loss_series, read_training_record, training_summary
 from gamutlib.reproduce import show_table
 from gamutlib.training.config import read_config_file
-from gamutlib.viz.image_grid import jpeg_strip
+from gamutlib.viz.image_grid import sample_grid_strips
 
 plt.rcParams["figure.dpi"] = 60  # keep the pages small
 record_dir = Path("book/results")  # the committed record of the GPU run, whatever this run's profile
@@ -159,10 +158,9 @@ else:
 # and the last grid of each seed-0 run.
 
 # %%
-shown = {name: entry["samples"] for name, entry in record.items() if entry["samples"]}
-if not shown:
+strips = sample_grid_strips(record)
+if not strips:
     print("No recorded sample grids yet.")
-for name, grids in shown.items():
-    picks = [grids[0], grids[len(grids) // 2], grids[-1]] if len(grids) > 2 else grids
-    print(f"{name}: steps {', '.join(str(step) for step, _ in picks)} (left to right)")
-    display(IPImage(data=jpeg_strip([Image.open(path) for _, path in picks]), format="jpeg"))
+for name, steps, jpeg in strips:
+    print(f"{name}: steps {', '.join(map(str, steps))} (left to right)")
+    display(IPImage(data=jpeg, format="jpeg"))
