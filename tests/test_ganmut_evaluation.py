@@ -245,7 +245,7 @@ def test_keep_sample_grids_copies_first_middle_last_at_half_size(tmp_path):
     for step in (100, 200, 300, 400, 500):
         Image.new("RGB", (64, 32), (step % 256, 0, 0)).save(run / "samples" / f"samples-{step:07d}.png")
     kept = keep_sample_grids(run, tmp_path / "dest")
-    assert [p.name for p in kept] == ["samples-0000100.png", "samples-0000300.png", "samples-0000500.png"]
+    assert [p.name for p in kept] == ["samples-0000100.jpg", "samples-0000300.jpg", "samples-0000500.jpg"]
     assert all(Image.open(p).size == (32, 16) for p in kept)
     assert keep_sample_grids(tmp_path / "empty", tmp_path / "dest2") == []
 

@@ -2,8 +2,8 @@
 
 The GPU run leaves, per method, ``<record>/<method>/log.jsonl`` (the engine's
 log lines), ``config.json`` (the resolved config) and sample grids
-``samples-<step>.png``. ``resume_demo`` trains a tiny model twice through the
-engine, once straight through and once stopped and resumed, so a chapter can
+``samples-<step>.jpg`` (the engine writes PNG; the record keeps JPEG).
+``resume_demo`` trains a tiny model twice through the engine, once straight through and once stopped and resumed, so a chapter can
 show the two logs agree.
 """
 
@@ -18,7 +18,7 @@ import torch
 
 from gamutlib.training.run_folder import JsonlLog
 
-SAMPLE_PATTERN = re.compile(r"samples-(\d+)\.png$")
+SAMPLE_PATTERN = re.compile(r"samples-(\d+)\.(?:png|jpg)$")
 
 
 def read_training_record(folder: str | Path) -> dict[str, dict[str, Any]]:
@@ -39,16 +39,17 @@ def read_training_record(folder: str | Path) -> dict[str, dict[str, Any]]:
 
 
 def sample_grids(folder: str | Path) -> list[tuple[int, Path]]:
-    """(step, path) of every samples-<step>.png in ``folder`` or its samples/ subfolder, by step."""
+    """(step, path) of every samples-<step>.png/.jpg in ``folder`` or its samples/ subfolder, by step."""
     folder = Path(folder)
-    found = [*folder.glob("samples-*.png"), *folder.glob("samples/samples-*.png")]
+    found = [*folder.glob("samples-*"), *folder.glob("samples/samples-*")]
     steps = [(int(m.group(1)), p) for p in found if (m := SAMPLE_PATTERN.search(p.name))]
     return sorted(steps)
 
 
 def keep_sample_grids(run: str | Path, dest: str | Path) -> list[Path]:
     """Copy a run's first, middle and last sample grid to ``dest`` at half size,
-    quantised to 255 colours: the record travels with every clone. Returns the copies.
+    as JPEG (quality 85; the book shows them as JPEG strips anyway): the record
+    travels with every clone and every device call. Returns the copies.
 
         python -c "from gamutlib.evaluation.training_record import keep_sample_grids as k; k('RUN', 'DEST')"
     """
@@ -61,8 +62,8 @@ def keep_sample_grids(run: str | Path, dest: str | Path) -> list[Path]:
     for i in picks:
         image = Image.open(grids[i][1]).convert("RGB")
         small = image.resize((max(1, image.width // 2), max(1, image.height // 2)), Image.LANCZOS)
-        path = Path(dest) / grids[i][1].name
-        small.quantize(colors=255).save(path, optimize=True)
+        path = Path(dest) / f"samples-{grids[i][0]:07d}.jpg"
+        small.save(path, quality=85, optimize=True)
         out.append(path)
     return out
 
