@@ -275,7 +275,7 @@ def test_cpu_protocol_tables_refile_a_cpu_run(tmp_path):
 def test_plain_fp32_restores_tf32_settings():
     import torch
 
-    from gamutlib.evaluation.ganmut_tables import plain_fp32
+    from gamutlib.devices import plain_fp32
 
     before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
     with plain_fp32():

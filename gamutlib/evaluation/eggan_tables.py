@@ -14,10 +14,9 @@ or the chapter wherever dlib is installed).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 import torch
 
 from gamutlib.constants import EMOTIONS
+from gamutlib.devices import plain_fp32
 from gamutlib.evaluation import eggan as ev
 from gamutlib.evaluation.protocol import EvaluationRun, TableProtocol
 from gamutlib.reproduce.tables import read_table, write_table
@@ -235,17 +235,6 @@ CPU_PROTOCOL_SUFFIX = "_cpu_protocol"
 def cpu_protocol_tables() -> tuple[TableProtocol, ...]:
     """The tables under the names that a cpu-profile run is checked by."""
     return tuple(dataclasses.replace(t, name=t.name + CPU_PROTOCOL_SUFFIX) for t in TABLES)
-
-
-@contextlib.contextmanager
-def plain_fp32() -> Iterator[None]:
-    """True fp32 convolutions and matrix products (no TF32), as a CPU computes them."""
-    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
-    try:
-        yield
-    finally:
-        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
 def write_cpu_protocol(run: EGGANRun, results_dir: str | Path, weights_dir: str = "weights",

@@ -267,7 +267,7 @@ def write_cpu_protocol(run: EvaluationRun, results_dir: str | Path, weights_dir:
     ``<table>_cpu_protocol.json``: the gpu profile measures them on a cpu-sized
     run of its own in true fp32, the cpu profile on its own run (the edits it
     has already read are reused); smoke writes none."""
-    from gamutlib.evaluation.ganmut_tables import plain_fp32
+    from gamutlib.devices import plain_fp32
 
     if run.profile == "smoke":
         return []

@@ -9,15 +9,14 @@ numbers measure something else.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from gamutlib.constants import EMOTIONS
+from gamutlib.devices import plain_fp32
 from gamutlib.evaluation import ganmut as ev
 from gamutlib.evaluation.protocol import EvaluationRun, TableProtocol
 from gamutlib.metrics.accuracy import accuracy_real
@@ -178,18 +177,6 @@ def cpu_protocol_tables() -> tuple[TableProtocol, ...]:
     """Tables 1-3 under the names that a cpu-profile run is checked by."""
     return tuple(dataclasses.replace(t, name=t.name + CPU_PROTOCOL_SUFFIX,
                                      tolerance=CPU_PROTOCOL_TOLERANCE.get(t.name, t.tolerance)) for t in TABLES)
-
-
-@contextlib.contextmanager
-def plain_fp32() -> Iterator[None]:
-    """Convolutions and matrix products in true fp32 (no TF32) while inside:
-    the arithmetic a CPU does, so the two agree to rounding."""
-    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
-    try:
-        yield
-    finally:
-        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
 def write_cpu_protocol(run: EvaluationRun, results_dir: str | Path, weights_dir: str = "weights") -> list[Path]:

@@ -184,7 +184,7 @@ def cpu_protocol_tables() -> tuple[TableProtocol, ...]:
 def write_cpu_protocol(run: EvaluationRun, results_dir: str | Path, weights_dir: str = "weights") -> list[Path]:
     """The cpu protocol's tables (cpu sizes, true fp32), written on the cpu and gpu profiles
     (never on smoke): a reader's 2 CPU cores can repeat them and compare with the record."""
-    from gamutlib.evaluation.ganmut_tables import plain_fp32
+    from gamutlib.devices import plain_fp32
 
     if run.profile == "smoke":
         return []
