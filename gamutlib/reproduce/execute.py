@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gamutlib.reproduce.layout import Notebook
+from gamutlib.reproduce.figures import shrink_figures
 from gamutlib.reproduce.profiles import CELL_TIMEOUT_S, effective_profile
 from gamutlib.reproduce.tidy import tidy_parameters
 
@@ -218,6 +219,7 @@ def execute_notebook(
         papermill_meta["input_path"] = notebook.source.as_posix()
         papermill_meta["output_path"] = output.relative_to(root).as_posix() if output.is_relative_to(root) else str(output)
         tidy_parameters(executed)  # the book shows one parameters cell, with the run's values
+        shrink_figures(executed)  # face figures as JPEG: the record travels with every clone
         nbformat.write(executed, tmp)
         tmp.chmod(0o666 & ~current_umask())  # mkstemp makes 0600; the record is an ordinary file
         output.parent.mkdir(parents=True, exist_ok=True)
