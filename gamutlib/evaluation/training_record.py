@@ -82,7 +82,9 @@ def late_change(log: list[dict[str, Any]], key: str, window: int = 1000) -> dict
     """Is a logged loss still moving at the end of a run? The mean of ``key``
     over the last ``window`` steps against its mean over the ``window`` steps
     before, and the change in % of the earlier mean (a mean over a window,
-    because a single logged interval is noisy)."""
+    because a single logged interval is noisy). A log too short to hold two
+    windows (a run a time guard stopped early) gives ``None`` for the three
+    numbers, so that a chapter's table says so instead of failing."""
     phase = key.split("/", 1)[0]
     steps, values = loss_series(log, phase).get(key, ([], []))
     if not steps:
@@ -91,7 +93,7 @@ def late_change(log: list[dict[str, Any]], key: str, window: int = 1000) -> dict
     before = [v for s, v in zip(steps, values) if last - 2 * window < s <= last - window]
     after = [v for s, v in zip(steps, values) if s > last - window]
     if not before or not after:
-        raise ValueError(f"the log of {last} steps is too short for two windows of {window}")
+        return {"steps": last, "before": None, "last": None, "change_pct": None}
     a, b = sum(before) / len(before), sum(after) / len(after)
     return {"steps": last, "before": round(a, 4), "last": round(b, 4),
             "change_pct": round(100 * (b - a) / abs(a), 1) if a else None}

@@ -198,28 +198,17 @@ def load_feature_network(name: str, root: str | None = None) -> nn.Module:
         return RandomFeatures().eval()
     from pathlib import Path
 
-    from gamutlib.weights import SHIPPED_ROOT, load_weights
+    from gamutlib.weights import SHIPPED_ROOT
 
     folder = Path(root) if root else SHIPPED_ROOT
     path = folder / f"{name}.safetensors"
     how = (f"train it first (`gamut train feature_net --export {name}`), or set lambda_texture = 0 "
            "(the no-texture ablation); features = 'random' is a stand-in for tests only")
-    try:
-        from gamutlib.nn.feature_net import BenchmarkFeatures  # type: ignore[import-not-found]
-    except ImportError:
-        raise FileNotFoundError(f"PortraitGAN's texture loss needs the benchmark feature network "
-                                f"(gamutlib/nn/feature_net.py, BenchmarkFeatures), which this tree lacks; {how}") from None
     if not path.exists():
         raise FileNotFoundError(f"PortraitGAN's texture loss needs the benchmark feature network at {path}; {how}")
-    if hasattr(BenchmarkFeatures, "from_weights"):
-        net = BenchmarkFeatures.from_weights(name, root=str(folder))
-    else:
-        state, config = load_weights(name, root=str(folder))
-        net = BenchmarkFeatures(**{k: v for k, v in config.items() if k != "method"})
-        if len(state) != 1:
-            raise ValueError(f"{path} holds {sorted(state)}; expected one feature network")
-        net.load_state_dict(next(iter(state.values())))
-    return net.eval().requires_grad_(False)
+    from gamutlib.nn.feature_net import load_benchmark_features
+
+    return load_benchmark_features(name, root=str(folder)).eval()  # frozen; refuses any other method's file (a judge)
 
 
 @dataclass

@@ -12,7 +12,7 @@
 #   eggan/training/<CONFIG>/                seed 0's config.json, log.jsonl and sample grids
 # and packs them as $OUT/eggan-scores.tgz; unpack it over book/results/.
 # Settings: WORK (runs/eggan), WEIGHTS (weights: where seed 0 was exported),
-# PROFILE (gpu; smoke for the CPU test of the path), PYTHON.
+# PROFILE (gpu; smoke for the CPU test of the path), PARALLEL (scorings at once, 4), PYTHON.
 set -uo pipefail
 OUT=${OUT:?set OUT to the output folder}
 WORK=${WORK:-runs/eggan}
@@ -21,27 +21,42 @@ PROFILE=${PROFILE:-gpu}
 PY=${PYTHON:-python3}
 RESULTS=${RESULTS:-$OUT/results}
 mkdir -p "$RESULTS/eggan/ablations" "$RESULTS/eggan/training"
-failed=0
-for dir in "$WORK"/*-seed*/; do
+PARALLEL=${PARALLEL:-4}  # scorings at once (each holds the judges and one generator)
+FAILED=$(mktemp)           # one line per job that failed (the jobs run in subshells)
+
+score_job() {  # score_job JOB_DIR: score one trained job and file its record
+  local dir=$1 tag config seed name run weights dest
   tag=$(basename "$dir"); config=${tag%-seed*}; seed=${tag##*-seed}; name=${config%%__*}
-  [ "$name" = feature_net ] && continue
   run=$(ls -d "$dir"run/*-* 2>/dev/null | tail -1)
   weights="$dir"weights
   [ "$seed" = 0 ] && [ "$name" = "$config" ] && weights=$WEIGHTS
-  if [ ! -f "$weights/$name.safetensors" ]; then echo "$tag: no $weights/$name.safetensors, not scored" >&2; failed=1; continue; fi
+  if [ ! -f "$weights/$name.safetensors" ]; then echo "$tag: no $weights/$name.safetensors, not scored" >&2; echo "$tag" >> "$FAILED"; return; fi
   dest=$RESULTS
   [ "$name" != "$config" ] && dest=$(mktemp -d)  # an ablation: its record is renamed below
   if ! "$PY" -m gamutlib.cli evaluate eggan "$name" --seed "$seed" --weights-dir "$weights" ${run:+--run "$run"} \
-      --profile "$PROFILE" --results-dir "$dest"; then failed=1; continue; fi
+      --profile "$PROFILE" --results-dir "$dest"; then echo "$tag" >> "$FAILED"; return; fi
   if [ "$name" != "$config" ]; then
     mv "$dest/eggan/seeds/$name-seed$seed.json" "$RESULTS/eggan/ablations/$config-seed$seed.json"
     [ -n "$run" ] && cp "$run/log.jsonl" "$RESULTS/eggan/ablations/$config-seed$seed.log.jsonl"
   elif [ "$seed" = 0 ] && [ -n "$run" ]; then
     mkdir -p "$RESULTS/eggan/training/$config"
     cp "$run/config.json" "$run/log.jsonl" "$RESULTS/eggan/training/$config/"
-    cp "$run"/samples/*.png "$RESULTS/eggan/training/$config/" 2>/dev/null
+    "$PY" -c "import sys; from gamutlib.evaluation.training_record import keep_sample_grids as k; k(*sys.argv[1:])" \
+      "$run" "$RESULTS/eggan/training/$config"
   fi
+}
+
+running=0
+for dir in "$WORK"/*-seed*/; do
+  case $(basename "$dir") in feature_net-*) continue ;; esac  # not a generator
+  score_job "$dir" &
+  running=$((running + 1))
+  if [ "$running" -ge "$PARALLEL" ]; then wait -n; running=$((running - 1)); fi
 done
+wait
+failed=0
+[ -s "$FAILED" ] && { echo "not scored: $(tr '\n' ' ' < "$FAILED")" >&2; failed=1; }
+rm -f "$FAILED"
 tar czf "$OUT/eggan-scores.tgz" -C "$RESULTS" eggan
 ls -la "$OUT/eggan-scores.tgz"
 exit $failed

@@ -84,18 +84,10 @@ if [ "$CHAPTERS" = 1 ]; then
   for f in "$STAGE"/seed0/*.safetensors; do
     "$PY" -m gamutlib.evaluation.finegrained stage "$f" "$(basename "$f" .safetensors)" weights > /dev/null
   done
-  "$PY" - "$PROFILE" "$RESULTS" "$OUT/pack/book" <<'PYEOF' 2>&1 | tee "$OUT/pack/logs/chapters.log"
-import sys, time
-from pathlib import Path
-from gamutlib.reproduce.execute import execute_notebook
-from gamutlib.reproduce.layout import discover_pending
-profile, results, book = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-root = Path.cwd()
-for nb in discover_pending(root)["finegrained"]:
-    start = time.time()
-    execute_notebook(root, nb, profile, nb.executed_path(book), results, Path("/tmp/fg-scratch"), Path("/tmp/fg-failed"))
-    print(f"{nb.label}: {time.time() - start:.0f} s", flush=True)
-PYEOF
+  # the chapters read the tables' records from book/results/: this run's laid there first
+  cp -r "$RESULTS/." book/results/
+  "$PY" -m gamutlib.cli reproduce --profile "$PROFILE" --resume --only finegrained 2>&1 | tee "$OUT/pack/logs/chapters.log"
+  mkdir -p "$OUT/pack/book" && cp -r book/finegrained "$OUT/pack/book/" 2>/dev/null
 fi
 tar czf "$OUT/finegrained-record.tgz" -C "$OUT/pack" .
 ls -la "$OUT"/finegrained-record.tgz

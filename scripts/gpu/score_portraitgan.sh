@@ -11,7 +11,8 @@
 #
 # JOBS, WORK (runs/portraitgan) and WEIGHTS_DIR (where seed 0 of a plain config was
 # exported; weights) are those the training ran with. PROFILE (gpu) sets the tables'
-# sizes; PYTHON the interpreter.
+# sizes; PARALLEL (4) how many jobs are scored at once; BENCH=0 skips the latency timing;
+# PYTHON the interpreter.
 #
 # $OUT/portraitgan-results.tgz unpacks into book/results/ (portraitgan/seeds/*.json,
 # portraitgan/training/<CONFIG>-seed<SEED>/, portraitgan/edit_latency.json).
@@ -30,12 +31,16 @@ RESULTS=$WORK/results  # laid out as book/results
 PACK=$WORK/weights_pack
 START=$(date +%s)
 mkdir -p "$OUT" "$RESULTS/portraitgan/training" "$PACK/shipped" "$PACK/ablations"
-LOG=$WORK/logs/score.log
-mkdir -p "$(dirname "$LOG")"
+LOGS=$WORK/logs
+LOG=$LOGS/score.log  # every job's scoring log, appended as each ends
+mkdir -p "$LOGS"
+BENCH=${BENCH:-1}  # 0: no edit-latency timing here (a record machine with 2 CPU threads times it instead)
 
-for job in $JOBS; do
+PARALLEL=${PARALLEL:-4}  # scorings at once (each holds the judges and one generator)
+score_job() {  # score_job GPU:CONFIG:SEED: score one trained job, keep its record and (seed 0) its grids
+  local job=$1 config seed tag name dir weights run dest log
   IFS=: read -r _ config seed <<< "$job"
-  tag="$config-seed$seed"; name=${config%%__*}; dir="$WORK/$tag"
+  tag="$config-seed$seed"; name=${config%%__*}; dir="$WORK/$tag"; log="$LOGS/score-$tag.log"
   weights="$dir/weights"
   [ "$seed" = 0 ] && [ "$name" = "$config" ] && weights=$SHIPPED
   run=$(ls -d "$dir"/run/*-* 2>/dev/null | tail -1)
@@ -46,17 +51,25 @@ for job in $JOBS; do
     [ "$seed" = 0 ] && "$PY" -c "import sys; from gamutlib.evaluation.training_record import keep_sample_grids as k; k(*sys.argv[1:])" "$run" "$dest"
   fi
   if "$PY" -m gamutlib.cli evaluate portraitgan "$config" --seed "$seed" --weights-dir "$weights" ${run:+--run "$run"} \
-      --profile "$PROFILE" --results-dir "$RESULTS" >> "$LOG" 2>&1; then
-    echo "[$(( $(date +%s) - START ))s] scored $tag: $(tail -1 "$LOG" | cut -c1-300)"
+      --profile "$PROFILE" --results-dir "$RESULTS" > "$log" 2>&1; then
+    echo "[$(( $(date +%s) - START ))s] scored $tag: $(tail -1 "$log" | cut -c1-300)"
   else
-    echo "[$(( $(date +%s) - START ))s] $tag NOT scored: $(tail -1 "$LOG")"
+    echo "[$(( $(date +%s) - START ))s] $tag NOT scored: $(tail -1 "$log")"
   fi
+  cat "$log" >> "$LOG"
   if [ "$seed" = 0 ] && [ "$name" != "$config" ] && [ -f "$weights/$name.safetensors" ]; then
     mkdir -p "$PACK/ablations/$config" && cp "$weights/$name.safetensors" "$weights/registry.json" "$PACK/ablations/$config/" 2>/dev/null
   fi
+}
+running=0
+for job in $JOBS; do
+  score_job "$job" &
+  running=$((running + 1))
+  if [ "$running" -ge "$PARALLEL" ]; then wait -n; running=$((running - 1)); fi
 done
+wait
 
-if [ -f "$SHIPPED/portraitgan.safetensors" ]; then
+if [ "$BENCH" = 1 ] && [ -f "$SHIPPED/portraitgan.safetensors" ]; then
   "$PY" -m gamutlib.cli bench edit --method portraitgan --weights "$SHIPPED/portraitgan.safetensors" \
     --out "$RESULTS/portraitgan/edit_latency.json" >> "$LOG" 2>&1 && echo "edit latency: $(tail -2 "$LOG" | head -1)"
 fi

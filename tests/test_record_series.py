@@ -1,0 +1,56 @@
+"""scripts/gpu/record_series.sh end to end on the CPU (CHECK=1: tiny networks, the
+smoke profile), one job per series: the feature network first, then the three
+series trained side by side, scored, and laid into weights/ and book/results/ of
+a throw-away copy of the repository."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SKIP = shutil.ignore_patterns(".git", ".venv", "runs", "build", "_build", "__pycache__", ".whl", "*.egg-info")
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory):
+    copy = tmp_path_factory.mktemp("repo") / "gamut"
+    shutil.copytree(ROOT, copy, ignore=SKIP)
+    env = {**os.environ, "CHECK": "1", "OUT": str(copy / "runs/out"), "PYTHON": sys.executable, "PYTHONPATH": str(copy),
+           "PHASES": "train score lay", "CHECK_FG_JOBS": "cpu:finegrained:0", "CHECK_EG_JOBS": "0:eggan:0",
+           "CHECK_PG_JOBS": "0:portraitgan:0", "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run(["bash", "scripts/gpu/record_series.sh"], cwd=copy, env=env, capture_output=True, text=True,
+                          timeout=1200)
+    return copy, done
+
+
+def test_every_phase_runs_and_says_so(checked):
+    copy, done = checked
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    state = (copy / "runs/series/state").read_text()
+    assert "FAILED" not in state, state
+    for line in ("feature network trained", "trained: 0 job(s) failed", "scored: 3 seed records", "laid in", "DONE"):
+        assert line in state, state
+
+
+def test_seed_zero_of_each_series_is_laid_into_the_tree_with_its_registry_entry(checked):
+    copy, _ = checked
+    from gamutlib.weights import sha256_file
+
+    registry = json.loads((copy / "gamutlib/weights_registry.json").read_text())
+    for name, method in (("finegrained", "finegrained"), ("eggan", "eggan"), ("portraitgan", "portraitgan"),
+                         ("feature_net", "feature_net")):
+        file = copy / "weights" / f"{name}.safetensors"
+        assert file.exists(), name
+        assert registry[name]["sha256"] == sha256_file(file) and registry[name]["method"] == method
+
+
+def test_the_scored_records_are_where_the_chapters_read_them(checked):
+    copy, _ = checked
+    for paper, name in (("finegrained", "finegrained"), ("eggan", "eggan"), ("portraitgan", "portraitgan")):
+        record = json.loads((copy / f"book/results/{paper}/seeds/{name}-seed0.json").read_text())
+        assert record["profile"] == "smoke" and record["seed"] == 0, record
