@@ -522,7 +522,7 @@ def locality_rows(name: str, matrix: torch.Tensor, truth: torch.Tensor, shares: 
 
 def interpolation_targets(u1: torch.Tensor, u2: torch.Tensor, alphas: Sequence[float]) -> torch.Tensor:
     """(A, N, 17) the absolute targets u1 + alpha (u2 - u1) of Eq. 2 (its v_inter adds - v_src for a relative G)."""
-    a = torch.as_tensor(list(alphas), dtype=torch.float32)[:, None, None]
+    a = torch.as_tensor(list(alphas), dtype=u1.dtype, device=u1.device)[:, None, None]  # on u1's device (a GPU run's)
     return u1[None] + a * (u2 - u1)[None]
 
 

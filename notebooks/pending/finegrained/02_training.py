@@ -87,19 +87,19 @@ show_table({"rows": rows, "protocol": "gamutlib/models/configs (the GPU jobs set
 # %% [markdown]
 # ## How the GPU runs are made
 #
-# One command trains every job (several at once on one GPU; each exports its
-# G next to its run), a second stages each export under its config's name and
-# scores it by the evaluation's tables, `gamut evaluate finegrained CONFIG
-# --seed K`, writing `book/results/finegrained/seeds/<CONFIG>-seed<K>.json`,
-# and copies seed 0's log and config here:
+# One script trains every job of the series side by side on one GPU (eleven
+# processes under CUDA MPS, each rendering its faces 128 at a time), scores
+# each by the evaluation's tables, `gamut evaluate finegrained CONFIG --seed
+# K`, writing `book/results/finegrained/seeds/<CONFIG>-seed<K>.json`, copies
+# seed 0's log and config here, and records the chapters:
 #
 # ```
-# OUT=out JOBS="0:finegrained:0 0:finegrained:1 0:finegrained:2 0:ganimation_au:0 ..." \
-#     bash scripts/gpu/train_finegrained.sh
-# OUT=out CHAPTERS=1 bash scripts/gpu/score_finegrained.sh
+# OUT=out PAPERS=finegrained FG_STEPS=6000 TRAIN_MINUTES=7 bash scripts/gpu/record_series.sh
 # ```
 #
-# What the runs reached, from their logs and resolved configs:
+# What the runs reached, from their logs and resolved configs. `median_img_s`
+# is each run's share of a GPU that ten other runs were using at the same
+# time, not its speed alone.
 
 # %%
 summary = training_summary(record)
