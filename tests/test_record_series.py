@@ -54,3 +54,15 @@ def test_the_scored_records_are_where_the_chapters_read_them(checked):
     for paper, name in (("finegrained", "finegrained"), ("eggan", "eggan"), ("portraitgan", "portraitgan")):
         record = json.loads((copy / f"book/results/{paper}/seeds/{name}-seed0.json").read_text())
         assert record["profile"] == "smoke" and record["seed"] == 0, record
+
+
+def test_a_series_with_an_empty_job_list_is_not_trained(tmp_path):
+    """FG_JOBS="" (trained in an earlier session): no training, no feature network, nothing scored."""
+    env = {**os.environ, "OUT": str(tmp_path / "out"), "WORK": str(tmp_path / "work"), "PYTHON": sys.executable,
+           "PYTHONPATH": str(ROOT), "PAPERS": "finegrained", "FG_JOBS": "", "PHASES": "train score"}
+    done = subprocess.run(["bash", "scripts/gpu/record_series.sh"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    state = (tmp_path / "work/state").read_text()
+    assert "feature network" not in state and "trained: 0 job(s) failed" in state and "scored:" in state, state
+    assert not (tmp_path / "work/train-fg.log").exists() and not (tmp_path / "work/score-fg.log").exists()

@@ -124,3 +124,18 @@ def sample_grid_strips(record: dict) -> list[tuple[str, list[int], bytes]]:
         picks = [grids[0], grids[len(grids) // 2], grids[-1]] if len(grids) > 2 else list(grids)
         strips.append((name, [step for step, _ in picks], jpeg_strip([Image.open(path) for _, path in picks])))
     return strips
+
+
+def show_sample_grids(record: dict, missing: str = "No recorded sample grids under this results folder.") -> None:
+    """The training chapters' sample-grid section: each run's strip
+    (``sample_grid_strips``) under a line naming the run and its steps, shown
+    as JPEG; ``missing`` printed where no run recorded any grid."""
+    from IPython.display import Image as IPImage
+    from IPython.display import display
+
+    strips = sample_grid_strips(record)
+    if not strips:
+        print(missing)
+    for name, steps, jpeg in strips:
+        print(f"{name}: steps {', '.join(map(str, steps))} (left to right)")
+        display(IPImage(data=jpeg, format="jpeg"))

@@ -32,7 +32,6 @@ results_dir = "book/results"  # where the tables go, relative to the repository 
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from IPython.display import Image as IPImage
 from IPython.display import display
 
 from gamutlib.evaluation.ganmut import PAPER_TRAINING
@@ -41,7 +40,7 @@ from gamutlib.evaluation.training_record import late_change, loss_series, read_t
 from gamutlib.papers import weight_names
 from gamutlib.reproduce import show_table
 from gamutlib.training.config import read_config_file
-from gamutlib.viz.image_grid import sample_grid_strips
+from gamutlib.viz.image_grid import show_sample_grids
 
 plt.rcParams["figure.dpi"] = 60  # keep the pages small
 CONFIGS = Path("gamutlib/models/configs")
@@ -189,10 +188,5 @@ else:
 # last grid of each run.
 
 # %%
-strips = sample_grid_strips(record)
-if not strips:
-    print("No recorded sample grids under this results folder.")
-for name, steps, jpeg in strips:
-    print(f"{name}: steps {', '.join(map(str, steps))} (left to right)")
-    display(IPImage(data=jpeg, format="jpeg"))
+show_sample_grids(record)
 

@@ -34,7 +34,8 @@
 # time of the train phase, the feature network's included), FG_STEPS / EG_STEPS /
 # PG_STEPS (each job's iterations; a job its guard stops first is exported where
 # it stopped, and its log says how far it came), FEATURE_STEPS (3000), FG_JOBS /
-# EG_JOBS / PG_JOBS (GPU:CONFIG:SEED lists; defaults: the issues' plans), PHASES
+# EG_JOBS / PG_JOBS (GPU:CONFIG:SEED lists; defaults: the issues' plans; set but
+# empty, e.g. FG_JOBS="": the series is trained already, only laid in and recorded), PHASES
 # ("train score lay record pack"), WORK (runs/series), KEPT_WEIGHTS (folders of
 # exports from an earlier session, each with its registry.json, laid in too: e.g. the
 # ablations' generators, which are results rather than shipped files, carried in an
@@ -57,10 +58,10 @@ FG_STEPS=${FG_STEPS:-8000}
 EG_STEPS=${EG_STEPS:-6000}
 PG_STEPS=${PG_STEPS:-5000}
 FEATURE_STEPS=${FEATURE_STEPS:-3000}
-FG_JOBS=${FG_JOBS:-"0:finegrained:0 0:finegrained:1 0:finegrained:2 0:ganimation_au:0 0:ganimation_au:1 0:ganimation_au:2
+FG_JOBS=${FG_JOBS-"0:finegrained:0 0:finegrained:1 0:finegrained:2 0:ganimation_au:0 0:ganimation_au:1 0:ganimation_au:2
   0:finegrained__kmsf0:0 0:finegrained__kmsf1:0 0:finegrained__kmsf2:0 0:finegrained__absolute:0 0:ganimation_au__relative:0"}
-EG_JOBS=${EG_JOBS:-"0:eggan:0 0:eggan:1 0:eggan:2 0:hgan:0 0:hgan:1 0:hgan:2 0:eggan__no_per:0 0:eggan__no_id:0 0:eggan__no_msssim:0"}
-PG_JOBS=${PG_JOBS:-"0:portraitgan:0 0:portraitgan:1 0:portraitgan:2 0:cyclegan:0 0:stargan_modality:0
+EG_JOBS=${EG_JOBS-"0:eggan:0 0:eggan:1 0:eggan:2 0:hgan:0 0:hgan:1 0:hgan:2 0:eggan__no_per:0 0:eggan__no_id:0 0:eggan__no_msssim:0"}
+PG_JOBS=${PG_JOBS-"0:portraitgan:0 0:portraitgan:1 0:portraitgan:2 0:cyclegan:0 0:stargan_modality:0
   0:portraitgan__no_texture:0 0:portraitgan__single_level:0 0:portraitgan__no_backward:0"}
 
 export OMP_NUM_THREADS=1 TORCHINDUCTOR_COMPILE_THREADS=1 PYTHON=$PY
@@ -79,6 +80,10 @@ fi
 FG_JOBS=$(echo $FG_JOBS) EG_JOBS=$(echo $EG_JOBS) PG_JOBS=$(echo $PG_JOBS)  # one line each
 count() { echo $#; }
 has() { [[ " $PAPERS " == *" $1 "* ]]; }
+trains() {  # trains PAPER: the paper is asked for and has jobs (an empty list: trained already, record only)
+  case $1 in finegrained) has "$1" && [ -n "$FG_JOBS" ] ;; eggan) has "$1" && [ -n "$EG_JOBS" ] ;;
+    portraitgan) has "$1" && [ -n "$PG_JOBS" ] ;; *) return 1 ;; esac
+}
 wants() { [[ " $PHASES " == *" $1 "* ]]; }
 
 EG_WEIGHTS=$WORK/weights-eggan PG_WEIGHTS=$WORK/weights-portraitgan  # seed 0 exports (+ the feature network)
@@ -111,7 +116,7 @@ if wants train; then
   if [ "$CHECK" != 1 ] && command -v nvidia-cuda-mps-control > /dev/null && nvidia-cuda-mps-control -d > /dev/null 2>&1; then
     say "MPS started"
   fi
-  if { has eggan || has portraitgan; } && [ ! -f "$EG_WEIGHTS/feature_net.safetensors" ]; then
+  if { trains eggan || trains portraitgan; } && [ ! -f "$EG_WEIGHTS/feature_net.safetensors" ]; then
     # alone: beside eleven FineGrained jobs its 3000 steps took 401 s on an H100
     if env OUT="$WORK/train-eg" JOBS=none WEIGHTS="$EG_WEIGHTS" FEATURE_STEPS="$FEATURE_STEPS" MAX_MINUTES="$TRAIN_MINUTES" \
         "${EG_EXTRA[@]}" bash scripts/gpu/train_eggan.sh > "$WORK/train-feature.log" 2>&1; then
@@ -121,19 +126,19 @@ if wants train; then
     fi
   fi
   # PortraitGAN's texture loss reads weights/feature_net.safetensors; EGGAN's reads $EG_WEIGHTS
-  if has portraitgan; then lay_in "$EG_WEIGHTS" feature_net || { say "feature network not laid in: FAILED"; exit 1; }; fi
+  if trains portraitgan; then lay_in "$EG_WEIGHTS" feature_net || { say "feature network not laid in: FAILED"; exit 1; }; fi
   left=$(( TRAIN_MINUTES * 60 - ($(date +%s) - START) ))
   guard=$(awk -v s="$left" 'BEGIN { m = s / 60; if (m < 2) m = 2; printf "%.1f", m }')
   say "jobs start: ${PAPERS// /, }; guard $guard min"
-  if has finegrained; then
+  if trains finegrained; then
     env OUT="$WORK/train-fg" JOBS="$FG_JOBS" SLOTS="$(count $FG_JOBS)" STEPS="$FG_STEPS" MAX_MINUTES="$guard" \
       "${FG_EXTRA[@]}" bash scripts/gpu/train_finegrained.sh > "$WORK/train-fg.log" 2>&1 &
   fi
-  if has eggan; then
+  if trains eggan; then
     env OUT="$WORK/train-eg" JOBS="$EG_JOBS" WEIGHTS="$EG_WEIGHTS" SLOTS="$(count $EG_JOBS)" STEPS="$EG_STEPS" \
       MAX_MINUTES="$guard" "${EG_EXTRA[@]}" bash scripts/gpu/train_eggan.sh > "$WORK/train-eg.log" 2>&1 &
   fi
-  if has portraitgan; then
+  if trains portraitgan; then
     env OUT="$WORK/train-pg" JOBS="$PG_JOBS" WEIGHTS_DIR="$PG_WEIGHTS" SLOTS="$(count $PG_JOBS)" STEPS="$PG_STEPS" \
       MAX_MINUTES="$guard" "${PG_EXTRA[@]}" bash scripts/gpu/train_portraitgan.sh > "$WORK/train-pg.log" 2>&1 &
   fi
@@ -143,15 +148,15 @@ if wants train; then
 fi
 
 if wants score; then
-  if has finegrained; then
+  if trains finegrained; then
     env OUT="$WORK/score-fg" PROFILE="$PROFILE" DEVICE="$DEVICE" PARALLEL=4 \
       bash scripts/gpu/score_finegrained.sh > "$WORK/score-fg.log" 2>&1 &
   fi
-  if has eggan; then
+  if trains eggan; then
     env OUT="$WORK/score-eg" RESULTS="$WORK/score-eg/results" WEIGHTS="$EG_WEIGHTS" PROFILE="$PROFILE" PARALLEL=4 \
       bash scripts/gpu/score_eggan.sh > "$WORK/score-eg.log" 2>&1 &
   fi
-  if has portraitgan; then
+  if trains portraitgan; then
     env OUT="$WORK/score-pg" JOBS="$PG_JOBS" WEIGHTS_DIR="$PG_WEIGHTS" PROFILE="$PROFILE" PARALLEL=4 BENCH=0 \
       bash scripts/gpu/score_portraitgan.sh > "$WORK/score-pg.log" 2>&1 &
   fi

@@ -47,7 +47,6 @@ import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from IPython.display import Image as IPImage
 from IPython.display import display
 
 from gamutlib.evaluation.eggan import PAPER_TRAINING
@@ -55,7 +54,7 @@ from gamutlib.evaluation.eggan_claims import read_ablation_records
 from gamutlib.evaluation.training_record import late_change, loss_series, read_training_record, training_summary
 from gamutlib.reproduce import show_table
 from gamutlib.training.config import read_config_file
-from gamutlib.viz.image_grid import sample_grid_strips
+from gamutlib.viz.image_grid import show_sample_grids
 
 plt.rcParams["figure.dpi"] = 60  # keep the pages small
 CONFIGS = Path("gamutlib/models/configs")
@@ -195,9 +194,4 @@ else:
 # last grid of each recorded run.
 
 # %%
-strips = sample_grid_strips(record)
-if not strips:
-    print("No recorded sample grids under this results folder.")
-for name, steps, jpeg in strips:
-    print(f"{name}: steps {', '.join(map(str, steps))} (left to right)")
-    display(IPImage(data=jpeg, format="jpeg"))
+show_sample_grids(record)

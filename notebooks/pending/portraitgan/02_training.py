@@ -39,14 +39,13 @@ results_dir = "book/results"  # where the tables go, relative to the repository 
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from IPython.display import Image as IPImage
 from IPython.display import display
 
 from gamutlib.evaluation.portraitgan import CONFIGS, PAPER_TRAINING
 from gamutlib.evaluation.training_record import late_change, loss_series, read_training_record, training_summary
 from gamutlib.reproduce import show_table
 from gamutlib.training.config import read_config_file
-from gamutlib.viz.image_grid import sample_grid_strips
+from gamutlib.viz.image_grid import show_sample_grids
 
 plt.rcParams["figure.dpi"] = 60  # keep the pages small
 record_dir = Path("book/results")  # the committed record of the GPU run, whatever this run's profile
@@ -158,9 +157,4 @@ else:
 # and the last grid of each seed-0 run.
 
 # %%
-strips = sample_grid_strips(record)
-if not strips:
-    print("No recorded sample grids yet.")
-for name, steps, jpeg in strips:
-    print(f"{name}: steps {', '.join(map(str, steps))} (left to right)")
-    display(IPImage(data=jpeg, format="jpeg"))
+show_sample_grids(record, missing="No recorded sample grids yet.")
