@@ -62,3 +62,20 @@ def test_the_command_rewrites_only_notebooks_it_shrinks(tmp_path):
     assert heavy.stat().st_size < before_heavy
     nbformat.validate(nbformat.read(heavy, as_version=4))
     assert shrink_figures(nbformat.read(heavy, as_version=4)) == 0  # a second pass finds nothing to do
+
+
+def test_an_explorers_saved_image_becomes_jpeg_and_other_widgets_stay():
+    from gamutlib.reproduce.figures import WIDGET_STATE
+
+    photo = _png_b64(_photo())
+    nb = _notebook()
+    nb.metadata["widgets"] = {WIDGET_STATE: {"state": {
+        "a": {"model_name": "ImageModel", "state": {"format": "png", "width": "128"},
+              "buffers": [{"data": photo, "encoding": "base64", "path": ["value"]}]},
+        "b": {"model_name": "FloatSliderModel", "state": {"value": 0.5}},
+    }, "version_major": 2, "version_minor": 0}}
+    saved = shrink_figures(nb)
+    image = nb.metadata["widgets"][WIDGET_STATE]["state"]["a"]
+    assert image["state"]["format"] == "jpeg" and saved == len(photo) - len(image["buffers"][0]["data"]) > 0
+    assert base64.b64decode(image["buffers"][0]["data"])[:2] == b"\xff\xd8"
+    assert nb.metadata["widgets"][WIDGET_STATE]["state"]["b"] == {"model_name": "FloatSliderModel", "state": {"value": 0.5}}

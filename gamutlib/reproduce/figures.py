@@ -5,7 +5,9 @@ photograph to PNG's compressor and costs 5-10x what a quality-85 JPEG of it
 does; a line plot on white is the opposite. Every executed notebook travels
 with each clone and each device call, so ``shrink_figures`` keeps, for each
 PNG output, whichever is clearly smaller: the JPEG replaces the PNG only when
-it is under ``JPEG_SHARE`` of its size. ``gamut reproduce`` applies it to every
+it is under ``JPEG_SHARE`` of its size; the same holds for the PNG images that
+an explorer's saved widget state carries (the picture a reader sees of a
+slider in the rendered book). ``gamut reproduce`` applies it to every
 notebook it writes; ``python -m gamutlib.reproduce.figures NOTEBOOK...`` applies
 the same step to notebooks recorded before it existed (outputs are otherwise
 untouched, and a notebook already lean is left byte for byte as it was).
@@ -35,10 +37,33 @@ def _as_jpeg(png_b64: str) -> str:
     return base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def shrink_figures(nb: Any) -> int:
-    """Replace each PNG output of ``nb`` (an nbformat notebook, changed in place)
-    by its JPEG where that is under JPEG_SHARE of its size; returns the bytes saved."""
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def _shrink_widget_images(nb: Any) -> int:
+    """The saved widget state's PNG images (ipywidgets' Image, its value a base64
+    buffer) as JPEG where that is under JPEG_SHARE of their size; bytes saved."""
     saved = 0
+    state = ((nb.get("metadata") or {}).get("widgets") or {}).get(WIDGET_STATE, {}).get("state", {})
+    for model in state.values():
+        if model.get("model_name") != "ImageModel" or model.get("state", {}).get("format") != "png":
+            continue
+        for buffer in model.get("buffers", []):
+            if buffer.get("path") != ["value"] or buffer.get("encoding") != "base64":
+                continue
+            jpeg = _as_jpeg(buffer["data"])
+            if len(jpeg) < JPEG_SHARE * len(buffer["data"]):
+                saved += len(buffer["data"]) - len(jpeg)
+                buffer["data"] = jpeg
+                model["state"]["format"] = "jpeg"
+    return saved
+
+
+def shrink_figures(nb: Any) -> int:
+    """Replace each PNG output of ``nb`` (an nbformat notebook, changed in place),
+    and each PNG image of its saved widget state, by its JPEG where that is under
+    JPEG_SHARE of its size; returns the bytes saved."""
+    saved = _shrink_widget_images(nb)
     for cell in nb.get("cells", []):
         for output in cell.get("outputs", []):
             data = output.get("data") or {}
