@@ -203,6 +203,8 @@ register_paper(Paper(
              "finegrained__kmsf0": "finegrained", "finegrained__kmsf1": "finegrained",
              "finegrained__kmsf2": "finegrained", "finegrained": "finegrained", "finegrained__absolute": "finegrained"},
     editors={"finegrained": "gamutlib.models.finegrained:FineGrainedEditor"},
+    chapters=("notebooks/finegrained/01_model.py", "notebooks/finegrained/02_training.py",
+              "notebooks/finegrained/03_evaluation.py"),
     tables="gamutlib.evaluation.finegrained_tables:TABLES",
     evaluation="gamutlib.evaluation.finegrained_tables:open_run",
 ))

@@ -147,6 +147,24 @@ def test_compare_within_and_outside_tolerance():
     assert compare_table("t", table(1.4, tolerance=per_column), table(1.0, tolerance=per_column)).state == "agrees"
 
 
+def test_compare_a_matrix_entry_by_entry_within_tolerance():
+    tol = {"abs": 0.01, "rel": 0.0}
+
+    def matrix_table(matrix):
+        return {"rows": [{"method": "ours", "matrix": matrix}], "protocol": "p", "tolerance": tol}
+
+    record = matrix_table([[0.224, 0.5], [0.031, -0.2]])
+    near = compare_table("t", matrix_table([[0.225, 0.5], [0.030, -0.2]]), record)
+    assert (near.state, near.agreeing, near.compared) == ("agrees", 4, 4)
+    far = compare_table("t", matrix_table([[0.224, 0.5], [0.031, 0.2]]), record)
+    assert (far.state, far.agreeing, far.compared) == ("disagrees", 3, 4)
+    assert "1 of 4 entries off" in far.mismatches[0] and "0.2 vs record -0.2" in far.mismatches[0]
+    # another shape, or words in the list: compared as a whole value
+    assert compare_table("t", matrix_table([[0.224, 0.5]]), record).state == "disagrees"
+    assert compare_table("t", matrix_table(["a", "b"]), matrix_table(["a", "b"])).state == "agrees"
+    assert compare_table("t", matrix_table(["a", "b"]), matrix_table(["a", "c"])).state == "disagrees"
+
+
 def test_compare_only_the_same_protocol_with_a_tolerance():
     tol = {"abs": 0.01}
     assert compare_table("t", table(5.0, "small", tol), table(1.0, "full", tol)).state == "not compared"

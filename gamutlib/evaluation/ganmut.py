@@ -13,7 +13,7 @@ accuracy); this module knows how each method of the series is *conditioned*:
 Everything is batched over faces and codes through gamutlib.metrics.batched;
 the only Python loops are over chunks, methods or emotions.
 
-Beyond the paper (issue item 4), the benchmark's ground truth lets us ask
+Beyond the paper, the benchmark's ground truth lets us ask
 whether the learned space recovers the true gamut: ``direction_similarity``,
 ``rho_vs_au_intensity`` and ``compound_aus``.
 """
@@ -387,7 +387,7 @@ def tsne_points(features_real: torch.Tensor, features_fake: torch.Tensor, seed: 
     return points, is_real
 
 
-# ------------------------------------------------------------------ the gamut against the truth (issue item 4)
+# ------------------------------------------------------------------ the gamut against the truth
 
 
 def _cosine(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

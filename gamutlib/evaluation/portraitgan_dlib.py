@@ -1,6 +1,6 @@
 """The landmark error of PortraitGAN's shape edits read by dlib's 68 points, on a CPU.
 
-The issue's landmark column is dlib's 68-point predictor on the outputs
+The landmark error of the PortraitGAN tables is dlib's 68-point predictor on the outputs
 against the target landmarks (NME, inter-ocular). dlib (the ``real`` extra)
 is not installed on the GPU machine, so this column is measured afterwards on
 a CPU from the generators the GPU run brings back, on the cpu profile's faces

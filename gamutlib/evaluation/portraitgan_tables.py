@@ -32,7 +32,7 @@ CHAPTER = "notebooks/portraitgan/03_evaluation.py"
 TABLE1_METHODS = {"cyclegan": "CycleGAN", "stargan_modality": "StarGAN", "portraitgan": "PortraitGAN"}
 EDIT_METHODS = {"portraitgan": "PortraitGAN"}
 ABLATION_METHODS = {name: ev.LABELS[name] for name in ("portraitgan", *ev.ABLATIONS)}
-#: 2 CPU threads: the reader's machine of the README (the issue's latency budget too).
+#: 2 CPU threads: the reader's machine of the README (the latency target's machine too).
 CPU_THREADS = 2
 
 
@@ -196,7 +196,7 @@ def write_cpu_protocol(run: EvaluationRun, results_dir: str | Path, weights_dir:
 
 # ------------------------------------------------------------------ claims
 
-#: The issue's claims: (claim, metric of a seed record, pairs claimed a < b on that metric).
+#: The claims tested here: (claim, metric of a seed record, pairs claimed a < b on that metric).
 #: SSIM is higher-is-better, so its pairs are written (b, a) on the negated value.
 LOWER = {"table1.mse": True, "table1.ssim": False, "table1.gpu_ms": True, "ablation.modality_mse": True,
          "ablation.modality_ssim": False, "ablation.shape_modality_mse": True}

@@ -43,7 +43,7 @@ from gamutlib.metrics.landmark_error import nme_per_face
 from gamutlib.metrics.verification import best_threshold, pair_similarity, verification_accuracy, verification_roc
 from gamutlib.atomic import atomic_write_bytes
 
-#: What "good enough to measure with" means (issue 4); photo style.
+#: What "good enough to measure with" means; photo style.
 TARGETS = {"emotion_acc_prototypes": (">=", 95.0), "au_mae": ("<=", 0.3), "au_pcc": (">=", 0.9), "verification_acc": (">=", 97.0)}
 CLEAR_INTENSITY = 0.5
 

@@ -5,8 +5,9 @@ A table is compared only when both the run and the record carry a
 (smaller data, fewer steps, other judges) measures something else. Tables
 made on the smoke profile are never compared. Rows are matched by position;
 every number must satisfy ``|ours - record| <= abs + rel * |record|`` (the
-record's tolerance, per column where it names one) and every other value must
-be equal.
+record's tolerance, per column where it names one), so must every entry of a
+list or matrix of numbers of the same shape, and every other value must be
+equal.
 """
 
 from __future__ import annotations
@@ -37,6 +38,25 @@ def _bounds(tolerance: Mapping[str, Any], column: str) -> tuple[float, float]:
     return float(spec.get("abs", 0.0)), float(spec.get("rel", 0.0))
 
 
+def _numbers(value: Any) -> list[float] | None:
+    """The numbers of a (nested) list of numbers, flattened; None for anything else."""
+    if _is_number(value):
+        return [value]
+    if isinstance(value, list) and value:
+        flat: list[float] = []
+        for item in value:
+            numbers = _numbers(item)
+            if numbers is None:
+                return None
+            flat.extend(numbers)
+        return flat
+    return None
+
+
+def _shape(value: Any) -> Any:
+    return [_shape(v) for v in value] if isinstance(value, list) else None
+
+
 def compare_table(name: str, ours: Mapping[str, Any], record: Mapping[str, Any] | None) -> Comparison:
     """Compare one table of a run with the same table in the record."""
     if record is None:
@@ -64,6 +84,18 @@ def compare_table(name: str, ours: Mapping[str, Any], record: Mapping[str, Any] 
                     result.mismatches.append(
                         f"row {index} {column}: {got!r} vs record {want!r} (tolerance abs {abs_tol:g}, rel {rel_tol:g})"
                     )
+            elif isinstance(got, list) and _numbers(got) is not None and _numbers(want) is not None \
+                    and _shape(got) == _shape(want):
+                abs_tol, rel_tol = _bounds(tolerance, column)
+                pairs = list(zip(_numbers(got), _numbers(want)))
+                bad = [i for i, (g, w) in enumerate(pairs)
+                       if not (math.isfinite(g) and math.isfinite(w) and abs(g - w) <= abs_tol + rel_tol * abs(w))]
+                result.compared += len(pairs)
+                result.agreeing += len(pairs) - len(bad)
+                if bad:
+                    g, w = pairs[bad[0]]
+                    result.mismatches.append(f"row {index} {column}: {len(bad)} of {len(pairs)} entries off, first (flat "
+                                             f"index {bad[0]}) {g!r} vs record {w!r} (tolerance abs {abs_tol:g}, rel {rel_tol:g})")
             elif got != want:
                 result.mismatches.append(f"row {index} {column}: {got!r} vs record {want!r}")
     if result.mismatches:

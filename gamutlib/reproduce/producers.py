@@ -79,6 +79,8 @@ RECORDED: tuple[Producer, ...] = (
     Producer("portraitgan/training/*/config.json", "scripts/gpu/score_portraitgan.sh", "scripts/gpu/score_portraitgan.sh",
              'cp "$run/log.jsonl" "$run/config.json"'),
     Producer("finegrained/edit_latency.json", "gamut bench edit", "gamutlib/commands/bench.py", "edit_latency.json"),
+    Producer("finegrained/*_cpu_protocol.json", "notebooks/finegrained/03_evaluation.py",
+             "gamutlib/evaluation/finegrained_tables.py", "CPU_PROTOCOL_SUFFIX"),
     Producer("finegrained/seeds/*-seed*.json", "gamut evaluate finegrained", "gamutlib/evaluation/seeds.py", '"seeds"'),
     Producer("finegrained/training/*/config.json", "scripts/gpu/score_finegrained.sh", "scripts/gpu/score_finegrained.sh",
              "finegrained/training"),

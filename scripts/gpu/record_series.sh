@@ -18,23 +18,25 @@
 #          $OUT/weights-<paper>.tgz (seed 0 of every config, with the registry),
 #          $OUT/logs.tgz (every training and scoring log).
 #
-# Training and scoring take longer than one device command may run: start them
-# detached and poll $WORK/state (a line per finished phase; "FAILED" on a failure).
-# What they write stays under runs/ (ignored by git), which a device machine keeps
-# between calls, while the tracked tree is copied afresh with each call. So the
-# phases that write into the tracked tree (lay, record) run in ONE call, with the
-# pack after them:
+# Training and scoring take longer than one device command may run: start the
+# whole script detached and poll $WORK/state (a line per finished phase; "FAILED"
+# on a failure; "DONE" at the end). A device machine keeps ignored folders (runs/)
+# between calls but copies the tracked tree afresh with each call, which would
+# overwrite what lay and record write there; so run it in a private copy of the
+# tree under runs/, where nothing is copied over it, and fetch $OUT at the end:
 #
-#   . .whl/prelude.sh && mkdir -p runs && { OUT=runs/series/out PHASES="train score" setsid nohup \
-#       bash scripts/gpu/record_series.sh > runs/series.log 2>&1 < /dev/null & }
-#   ... (poll until $WORK/state says "scored") ...
-#   . .whl/prelude.sh && OUT=runs/series/out PHASES="lay record pack" bash scripts/gpu/record_series.sh
+#   . .whl/prelude.sh && rm -rf runs/wt && mkdir -p runs/wt \
+#     && tar --exclude=./runs --exclude=./.git -cf - . | tar -xf - -C runs/wt \
+#     && (cd runs/wt && export PYTHONPATH="$PWD:/tmp/site" && OUT=$PWD/runs/series/out \
+#         setsid nohup bash scripts/gpu/record_series.sh > runs/series.log 2>&1 < /dev/null &)
+#   ... (next calls: poll runs/wt/runs/series/state until DONE) ...
+#   cp runs/wt/runs/series/out/*.tgz "$OUT"/
 #
 # Settings: PAPERS ("finegrained eggan portraitgan"), TRAIN_MINUTES (8: the wall
 # time of the train phase, the feature network's included), FG_STEPS / EG_STEPS /
 # PG_STEPS (each job's iterations; a job its guard stops first is exported where
 # it stopped, and its log says how far it came), FEATURE_STEPS (3000), FG_JOBS /
-# EG_JOBS / PG_JOBS (GPU:CONFIG:SEED lists; defaults: the issues' plans; set but
+# EG_JOBS / PG_JOBS (GPU:CONFIG:SEED lists; defaults: each series' full plan; set but
 # empty, e.g. FG_JOBS="": the series is trained already, only laid in and recorded), PHASES
 # ("train score lay record pack"), WORK (runs/series), KEPT_WEIGHTS (folders of
 # exports from an earlier session, each with its registry.json, laid in too: e.g. the
