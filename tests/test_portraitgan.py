@@ -12,7 +12,7 @@ from gamutlib.constants import N_LANDMARKS
 from gamutlib.data import FaceStream, PairStream, landmark_modality_pairs
 from gamutlib.faces import random_faces
 from gamutlib.losses.texture import gram_loss, gram_matrix
-from gamutlib.models.portraitgan import PortraitGAN, PortraitGenerator, RandomFeatures, with_landmark_maps
+from gamutlib.models.portraitgan import PortraitGAN, PortraitGANConfig, PortraitGenerator, RandomFeatures, with_landmark_maps
 from gamutlib.models.portraitgan_editor import PortraitGANEditor, control_offsets, read_offsets, template_landmarks
 from gamutlib.nn import PatchDiscriminator
 from gamutlib.papers import editor_class, get_method, paper_of_method
@@ -95,6 +95,24 @@ def test_gram_loss_by_hand():
     assert torch.allclose(gram_matrix(x)[0], torch.tensor([[5.0, 11.0], [11.0, 25.0]]) / 4)
     expected = (4**2 + 11**2 + 11**2 + 24**2) / 16  # sum over k, l of the squared differences
     assert math.isclose(float(gram_loss(ident, x, y)), expected, rel_tol=1e-6)
+
+
+def test_relative_gram_loss_weighs_every_layer_alike():
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 2, 1, 2)
+    y = torch.tensor([[0.0, 1.0], [1.0, 0.0]]).reshape(1, 2, 1, 2)
+    # by hand: one layer's distance over the target's squared Gram norm (2 / 16)
+    by_hand = ((4**2 + 11**2 + 11**2 + 24**2) / 16) / (2 / 16)
+    assert math.isclose(float(gram_loss(lambda t: [t], x, y, "relative")), by_hand, rel_tol=1e-6)
+    # a layer 100x larger in scale dominates Eq. 9's sum but counts like the other in the relative form
+    two_layers = lambda t: [t, 100 * t]  # noqa: E731
+    summed = float(gram_loss(two_layers, x, y))
+    assert math.isclose(summed, (1 + 100**4) * float(gram_loss(lambda t: [t], x, y)), rel_tol=1e-5)
+    assert math.isclose(float(gram_loss(two_layers, x, y, "relative")), by_hand, rel_tol=1e-5)
+    assert float(gram_loss(two_layers, x, x, "relative")) == 0.0
+    with pytest.raises(ValueError, match="per_layer"):
+        gram_loss(two_layers, x, y, "max")
+    with pytest.raises(ValueError, match="texture_layers"):
+        PortraitGANConfig(texture_layers="max")
 
 
 def test_gram_loss_is_zero_for_identical_inputs_and_symmetric():

@@ -10,6 +10,14 @@ Normalisation: Eq. 8 sums over pixels, so the loss would grow with the
 image's area and the layer's width. Like Johnson et al. (2016), whose
 style-transfer networks made the paper's targets, we divide each Gram matrix
 by C*H*W, so that ``lambda_texture`` keeps its meaning at 64, 128 or 256 px.
+
+Balance across layers (``per_layer="relative"``): Eq. 9 sums the layers as
+they come, so the layer whose activations are largest decides the loss. With
+the benchmark's feature network the deepest layer's Gram matrices are 40-100
+times larger than the others', and the sum reads content, not texture. The
+relative form divides each layer's distance by the target's squared Gram norm
+and averages over layers (Gatys et al.'s equal layer weights), so every layer
+counts alike whatever its scale. ``per_layer="sum"`` is Eq. 9 as written.
 """
 
 from __future__ import annotations
@@ -28,23 +36,34 @@ def gram_matrix(feature: torch.Tensor) -> torch.Tensor:
     return flat @ flat.transpose(1, 2) / (c * h * w)
 
 
-def gram_distance(fx: Sequence[torch.Tensor], fy: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Eq. 9 summed over layers: sum_L sum_{k,l} (G_x - G_y)^2, averaged over the batch."""
+PER_LAYER = ("sum", "relative")
+
+
+def gram_distance(fx: Sequence[torch.Tensor], fy: Sequence[torch.Tensor], per_layer: str = "sum") -> torch.Tensor:
+    """Eq. 9 over layers, averaged over the batch: ``"sum"``: sum_L sum_{k,l} (G_x - G_y)^2;
+    ``"relative"``: mean_L of sum_{k,l} (G_x - G_y)^2 / sum_{k,l} G_y^2 (see the module docstring)."""
+    if per_layer not in PER_LAYER:
+        raise ValueError(f"per_layer must be one of {PER_LAYER}; got {per_layer!r}")
     if len(fx) != len(fy) or not fx:
         raise ValueError(f"need the same, non-zero number of feature maps for both images; got {len(fx)} and {len(fy)}")
     total = fx[0].new_zeros((), dtype=torch.float32)
     for a, b in zip(fx, fy):
         if a.shape != b.shape:
             raise ValueError(f"feature maps differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
-        total = total + (gram_matrix(a) - gram_matrix(b)).pow(2).sum((1, 2)).mean()
-    return total
+        gx, gy = gram_matrix(a), gram_matrix(b)
+        distance = (gx - gy).pow(2).sum((1, 2))
+        if per_layer == "relative":
+            distance = distance / gy.pow(2).sum((1, 2)).clamp_min(1e-12)
+        total = total + distance.mean()
+    return total / len(fx) if per_layer == "relative" else total
 
 
-def gram_loss(features: Callable[[torch.Tensor], Sequence[torch.Tensor]], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def gram_loss(features: Callable[[torch.Tensor], Sequence[torch.Tensor]], x: torch.Tensor, y: torch.Tensor,
+              per_layer: str = "sum") -> torch.Tensor:
     """L_texture(x, y) of Eq. 9 on the maps ``features(.)`` returns (a list, one per layer).
 
     ``features`` is any callable (the benchmark's feature network in training,
     a fixed stand-in in tests); it is not trained by this loss. Gradients flow
     into ``x`` and ``y`` alike; detach the target yourself if it is data.
     """
-    return gram_distance(list(features(x)), list(features(y)))
+    return gram_distance(list(features(x)), list(features(y)), per_layer)

@@ -141,7 +141,13 @@ print("critics:", {name: tuple(getattr(method, name)(method.pyramid(batch["image
 # while our stream never repeats a face, so the batch's own targets are used;
 # the paper gives no optimiser, so Adam $2\cdot10^{-4}$, $\beta = (0.5, 0.999)$
 # and one D step per G step, as pix2pix and CycleGAN on which it builds; the
-# critics are unconditional, as Eq. 10 writes $D(\mathcal{I}_B)$.
+# critics are unconditional, as Eq. 10 writes $D(\mathcal{I}_B)$. Eq. 9's
+# layers are weighed alike (`texture_layers = "relative"`: each layer's Gram
+# distance over the target's squared Gram norm, averaged over layers): summed
+# as written, our feature network's deepest layer, whose Gram norms are 40-100
+# times the others', made up nearly all of the loss, and training stalled
+# (the identity error did not move in 1089 GPU steps; see the module docstring
+# of `gamutlib.models.portraitgan`).
 # The diagram follows the forward cycle of one step and names the loss each
 # comparison feeds; below it, one D phase and one G phase of the tiny model (a
 # fixed random texture network stands in for the trained one, which this
