@@ -21,7 +21,8 @@ from typing import Any
 import torch
 
 from gamutlib.evaluation import finegrained as ev
-from gamutlib.evaluation.protocol import EvaluationRun, TableProtocol
+from gamutlib.evaluation.protocol import EvaluationRun, TableProtocol, with_files
+from gamutlib.evaluation.protocol import for_run  # noqa: F401  (re-exported: the chapter calls tables.for_run)
 
 PAPER = ev.PAPER
 #: The chapter that writes the series' tables (recorded in each JSON as its producer).
@@ -41,7 +42,7 @@ def open_run(profile: str, weights_dir: str = "weights", device: str | torch.dev
     sizes = ev.sizes_for(profile)
     names = list(names or ev.LABELS)
     if skip_missing and not allow_fallback:
-        names = [n for n in names if (Path(weights_dir) / f"{n}.safetensors").exists()]
+        names = with_files(names, weights_dir)
     if judges is None:
         from gamutlib.judges.loading import load_judges
 
@@ -240,10 +241,6 @@ def beside_paper(table: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]
 #: Every table of the series, in the chapter's order.
 TABLES = (TABLE1, TABLE2, TABLE3, LOCALITY, INTERPOLATION)
 
-
-def for_run(table: TableProtocol, run: EvaluationRun) -> TableProtocol:
-    """``table`` over the generators this run holds (a reader's CPU may hold only the shipped ones)."""
-    return dataclasses.replace(table, methods={k: v for k, v in table.methods.items() if k in run.models})
 
 
 # ------------------------------------------------------------------ the cpu protocol, recorded on every profile

@@ -18,7 +18,8 @@ import torch
 from gamutlib.constants import EMOTIONS
 from gamutlib.devices import plain_fp32
 from gamutlib.evaluation import ganmut as ev
-from gamutlib.evaluation.protocol import EvaluationRun, TableProtocol
+from gamutlib.evaluation.protocol import EvaluationRun, TableProtocol, with_files
+from gamutlib.evaluation.protocol import for_run  # noqa: F401  (re-exported: the chapter calls tables.for_run)
 from gamutlib.metrics.accuracy import accuracy_real
 from gamutlib.reproduce.tables import read_table, write_table
 
@@ -48,7 +49,7 @@ def open_run(profile: str, weights_dir: str = "weights", device: str | torch.dev
     judge = load_emotion_judge(device)
     names = list(names or weight_names(PAPER))
     if skip_missing and not allow_fallback:
-        names = [n for n in names if (Path(weights_dir) / f"{n}.safetensors").exists()]
+        names = with_files(names, weights_dir)
     models = {name: ev.load_or_fallback(name, root=weights_dir, device=device, allow_fallback=allow_fallback)
               for name in names}
     images, labels = ev.test_faces(sizes, device)  # the same faces on CPU and GPU (seed ev.TEST_SEED)
@@ -184,10 +185,6 @@ CPU_PROTOCOL_SUFFIX = "_cpu_protocol"
 #: tips over the judge's boundary moves a class by 100/16 = 6.25 points.
 CPU_PROTOCOL_TOLERANCE = {"table3_accuracy": {"abs": 6.5, "rel": 0.0}}
 
-
-def for_run(table: TableProtocol, run: EvaluationRun) -> TableProtocol:
-    """``table`` over the generators this run holds (a reader's CPU holds no RECORD_ONLY file)."""
-    return dataclasses.replace(table, methods={k: v for k, v in table.methods.items() if k in run.models})
 
 
 def cpu_protocol_tables() -> tuple[TableProtocol, ...]:

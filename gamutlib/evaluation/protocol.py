@@ -17,6 +17,7 @@ the run's caches (the real faces' features for FED).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,17 @@ class TableProtocol:
         return write_table(results_dir, self.paper, self.name, rows=rows, paper_numbers=self.paper_numbers,
                            protocol=self.describe(run), seeds=list(self.seeds), tolerance=self.tolerance,
                            producer=producer)
+
+
+def for_run(table: TableProtocol, run: EvaluationRun) -> TableProtocol:
+    """``table`` over the generators this run holds (a reader's CPU holds only the shipped ones:
+    a series' ablations stay with its GPU record)."""
+    return dataclasses.replace(table, methods={k: v for k, v in table.methods.items() if k in run.models})
+
+
+def with_files(names: list[str], weights_dir: str | Path) -> list[str]:
+    """The weights names of ``names`` that have a file under ``weights_dir`` (``skip_missing`` of open_run)."""
+    return [n for n in names if (Path(weights_dir) / f"{n}.safetensors").exists()]
 
 
 def seed_rows(tables: list[TableProtocol], model: Any, run: EvaluationRun) -> dict[str, Any]:

@@ -13,8 +13,8 @@ by C*H*W, so that ``lambda_texture`` keeps its meaning at 64, 128 or 256 px.
 
 Balance across layers (``per_layer="relative"``): Eq. 9 sums the layers as
 they come, so the layer whose activations are largest decides the loss. With
-the benchmark's feature network the deepest layer's Gram matrices are 40-100
-times larger than the others', and the sum reads content, not texture. The
+the benchmark's feature network the deepest layer's squared Gram norms are 70-260
+times the others', so that one layer decides the summed loss. The
 relative form divides each layer's distance by the target's squared Gram norm
 and averages over layers (Gatys et al.'s equal layer weights), so every layer
 counts alike whatever its scale. ``per_layer="sum"`` is Eq. 9 as written.

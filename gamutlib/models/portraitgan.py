@@ -38,7 +38,7 @@ Other departures from the paper, each for a stated reason:
 - Eq. 9's layers are weighed alike (``texture_layers = "relative"``: each
   layer's Gram distance over the target's squared Gram norm, averaged over
   layers; gamutlib.losses.texture). Summed as written, the feature network's
-  deepest layer (Gram norms 40-100x the others') made up nearly all of the
+  deepest layer (squared Gram norms 70-260x the others') made up nearly all of the
   loss and training stalled: on an H100 the identity L1 stayed at 1.03-1.05
   for 1089 steps and the outputs were textured noise; in a 200-step CPU run
   at 64 px it stayed at 1.05 summed and fell to 0.86 relative (0.88 without

@@ -84,8 +84,7 @@ def compare_table(name: str, ours: Mapping[str, Any], record: Mapping[str, Any] 
                     result.mismatches.append(
                         f"row {index} {column}: {got!r} vs record {want!r} (tolerance abs {abs_tol:g}, rel {rel_tol:g})"
                     )
-            elif isinstance(got, list) and _numbers(got) is not None and _numbers(want) is not None \
-                    and _shape(got) == _shape(want):
+            elif isinstance(got, list) and _shape(got) == _shape(want) and None not in (_numbers(got), _numbers(want)):
                 abs_tol, rel_tol = _bounds(tolerance, column)
                 pairs = list(zip(_numbers(got), _numbers(want)))
                 bad = [i for i, (g, w) in enumerate(pairs)

@@ -144,7 +144,7 @@ print("critics:", {name: tuple(getattr(method, name)(method.pyramid(batch["image
 # critics are unconditional, as Eq. 10 writes $D(\mathcal{I}_B)$. Eq. 9's
 # layers are weighed alike (`texture_layers = "relative"`: each layer's Gram
 # distance over the target's squared Gram norm, averaged over layers): summed
-# as written, our feature network's deepest layer, whose Gram norms are 40-100
+# as written, our feature network's deepest layer, whose squared Gram norms are 70-260
 # times the others', made up nearly all of the loss, and training stalled
 # (the identity error did not move in 1089 GPU steps; see the module docstring
 # of `gamutlib.models.portraitgan`).
