@@ -280,3 +280,35 @@ def test_training_length_reading_follows_the_rows():
     rows[-1] = row("GANmut", 65000, 3.0)
     assert "GANmut < StarGAN holds" in describe_training_length(rows, paper)
     assert "Accuracy" not in text  # no number, no line
+
+
+def test_two_long_runs_of_one_method_stay_apart(record):
+    """A run stopped mid-schedule (A) and one that completed it (B): each point
+    names its run, orderings pair points of one run only, the plot draws a
+    line per run."""
+    from gamutlib.evaluation.ganmut_claims import longer_runs_ordering, longer_runs_value
+    from gamutlib.evaluation.training_length import run_of
+    from gamutlib.viz.training_length import plot_training_length
+
+    folder = record / "ganmut" / "training_length"
+    for name, smooth in (("stargan", 0.5), ("ganmut", 0.4)):
+        _write(folder / f"{name}-it10000.json", _record(name, iterations=10000, smooth=smooth, planned_steps=100000, run_id="A"))
+        _write(folder / f"{name}-it100000.json", _record(name, iterations=100000, smooth=smooth - 0.1, planned_steps=100000,
+                                                          run_id="B"))
+    _write(folder / "stargan-it41000.json", _record("stargan", iterations=41000, planned_steps=100000, run_id="A"))
+    long = read_training_length(record)
+    rows = training_length_rows(long, shipped_records(record))
+    assert [r["run"] for r in rows if r["method"] == "GANmut"][1:] == [
+        "run A: 100k run, mid-run (LR not decayed, seed 0)", "run B: 100k run, end (LR decayed to 0, seed 0)"]
+    assert [run_of(r) for r in rows if r["method"] == "StarGAN"] == ["", "A", "A", "B"]
+    text = longer_runs_ordering(long, "smoothness", [("ganmut", "stargan")])
+    assert "-0.1 at 10k (run A), -0.1 at 100k (run B)" in text and "41k" not in text  # GANmut has no 41k point
+    assert longer_runs_value(long, "accuracy", "ganmut").startswith("longer runs, one seed: 70 at 10k (run A), 70 at 100k (run B)")
+    # a point of another run at the same iteration count is not paired
+    other = [dict(r, run_id="C") if r["name"] == "stargan" else r for r in long]
+    assert "no common iteration count" in longer_runs_ordering(other, "smoothness", [("ganmut", "stargan")])
+    fig = plot_training_length(rows, paper_numbers(paper_values(record)))
+    acc_ax = [ax for ax in fig.axes if ax.get_title()][0]
+    markers = sorted({line.get_marker() for line in acc_ax.lines if line.get_linestyle() == "-"})
+    assert markers == ["D", "o"]  # a line per run: circles for run A, diamonds for run B
+    assert "run B" in [t.get_text() for t in fig.legends[0].get_texts()]

@@ -80,6 +80,12 @@ def _longest(long_records: Sequence[Mapping[str, Any]], names: Sequence[str]) ->
     return {n: sorted(v, key=lambda p: p[0]) for n, v in by_name.items()}
 
 
+def _at(iterations: int, record: Mapping[str, Any]) -> str:
+    """"at 30k", with the run where the record names one ("at 30k (run A)")."""
+    run = record.get("run_id")
+    return f"at {iterations // 1000}k" + (f" (run {run})" if run else "")
+
+
 def _stage(record: Mapping[str, Any]) -> str:
     planned = record.get("planned_steps")
     if planned is None:
@@ -97,19 +103,20 @@ def longer_runs_ordering(long_records: Sequence[Mapping[str, Any]], metric: str,
             lacking = ", ".join(LABELS.get(n, n) for n in (a, b) if n not in runs)
             parts.append(f"{LABELS.get(a, a)} vs {LABELS.get(b, b)}: no longer run of {lacking}")
             continue
-        vb = {it: metric_value(r, metric) for it, r in runs[b]}
+        # points of one run and iteration count are compared; two runs are two draws
+        vb = {(it, r.get("run_id")): metric_value(r, metric) for it, r in runs[b]}
         gaps = []
         for it, record in runs[a]:
-            va = metric_value(record, metric)
-            if it in vb and va is not None and vb[it] is not None:
-                gaps.append((it, va - vb[it], _stage(record)))
+            va, key = metric_value(record, metric), (it, record.get("run_id"))
+            if key in vb and va is not None and vb[key] is not None:
+                gaps.append((_at(it, record), va - vb[key], _stage(record)))
         if not gaps:
             parts.append(f"{LABELS.get(a, a)} vs {LABELS.get(b, b)}: no common iteration count")
             continue
-        trend = ", ".join(f"{g:+.3g} at {it // 1000}k" for it, g, _ in gaps)
-        last_it, last_gap, stage = gaps[-1]
+        trend = ", ".join(f"{g:+.3g} {at}" for at, g, _ in gaps)
+        last_at, last_gap, stage = gaps[-1]
         side = "ordering as the paper's" if last_gap < 0 else "ordering against the paper's"
-        parts.append(f"{LABELS.get(a, a)} - {LABELS.get(b, b)}: {trend} ({side} at {last_it // 1000}k, {stage})")
+        parts.append(f"{LABELS.get(a, a)} - {LABELS.get(b, b)}: {trend} ({side} {last_at}, {stage})")
     return "longer runs, one seed: " + "; ".join(parts)
 
 
@@ -119,7 +126,7 @@ def longer_runs_value(long_records: Sequence[Mapping[str, Any]], metric: str, na
     values = [(it, v, r) for it, v, r in values if v is not None]
     if not values:
         return f"longer runs, one seed: no longer run of {LABELS.get(name, name)}"
-    trend = ", ".join(f"{v:.3g} at {it // 1000}k" for it, v, _ in values)
+    trend = ", ".join(f"{v:.3g} {_at(it, r)}" for it, v, r in values)
     return f"longer runs, one seed: {trend} ({_stage(values[-1][2])} at the last)"
 
 

@@ -1,7 +1,9 @@
 """Does the gap close with training? The table metrics against iterations.
 
-One long run per method (``<record>/ganmut/training_length/<name>-it<N>.json``,
-the seed-record format) is scored at several iteration counts. Two kinds of
+Long runs of each method (``<record>/ganmut/training_length/<name>-it<N>.json``,
+the seed-record format) are scored at several iteration counts. A method may
+have more than one long run (e.g. one stopped by a time limit mid-schedule and
+one that completed it); a record's ``run_id`` tells them apart. Two kinds of
 point must not be confused:
 
 - the shipped 10k runs (``seeds/<name>-seed0.json``) follow the paper's
@@ -17,12 +19,11 @@ beside them, read from the tables' ``paper`` fields.
 
 from __future__ import annotations
 
-from gamutlib.evaluation.ganmut_records import CHAPTER
-
+import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from gamutlib.evaluation.ganmut_records import LABELS, LENGTH_RECORD, METRICS, SEED_RECORD, metric_value, read_records
+from gamutlib.evaluation.ganmut_records import CHAPTER, LABELS, LENGTH_RECORD, METRICS, SEED_RECORD, metric_value, read_records
 
 METHODS = ("stargan", "ganmut", "gganmut")
 PAPER_ITERATIONS = {"stargan": 1_000_000, "ganmut": 1_000_000, "gganmut": 1_800_000}
@@ -45,14 +46,23 @@ def read_training_length(record_dir: str | Path) -> list[dict[str, Any]]:
 
 
 def _run_label(record: Mapping[str, Any]) -> str:
+    """What kind of point a long run's record is; ``run <id>: `` first where the
+    record names its run (two runs of one method and seed are told apart)."""
     planned = record.get("planned_steps")
     seed = record.get("seed", record.get("train_seed"))
     seed_text = f", seed {seed}" if seed is not None else ""
+    run = f"run {record['run_id']}: " if record.get("run_id") else ""
     if planned is None:
-        return f"long run (schedule not recorded{seed_text})"
+        return f"{run}long run (schedule not recorded{seed_text})"
     if int(record["iterations"]) >= int(planned):
-        return f"{int(planned) // 1000}k run, end (LR decayed to 0{seed_text})"
-    return f"{int(planned) // 1000}k run, mid-run (LR not decayed{seed_text})"
+        return f"{run}{int(planned) // 1000}k run, end (LR decayed to 0{seed_text})"
+    return f"{run}{int(planned) // 1000}k run, mid-run (LR not decayed{seed_text})"
+
+
+def run_of(row: Mapping[str, Any]) -> str:
+    """The run a table row belongs to (``A`` of "run A: ..."); "" where the row names none."""
+    match = re.match(r"run (\S+): ", str(row.get("run", "")))
+    return match.group(1) if match else ""
 
 
 def training_length_rows(long_records: Sequence[Mapping[str, Any]], shipped: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
@@ -89,9 +99,10 @@ def shipped_records(record_dir: str | Path) -> list[dict[str, Any]]:
     return [r for r in read_records(Path(record_dir) / "ganmut" / "seeds", SEED_RECORD) if r.get("seed") == 0]
 
 
-PROTOCOL = ("one run per method (seed 0, 128 px, batch 16, the shipped configs) scored by the evaluation's gpu protocol "
-            "(Tables 1-3) at each iteration count; 'run' says whether the point ends a schedule (LR decayed to 0) or is "
-            "taken mid-run; the 10k-schedule rows are the shipped seed-0 records")
+PROTOCOL = ("long runs (seed 0, 128 px, batch 16, the shipped configs) scored by the evaluation's gpu protocol "
+            "(Tables 1-3) at each iteration count; 'run' says which run a point comes from (where a method has two) and "
+            "whether it ends a schedule (LR decayed to 0) or is taken mid-run; the 10k-schedule rows are the shipped "
+            "seed-0 records")
 
 
 def training_length_verdicts(rows: Sequence[Mapping[str, Any]], paper: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@
 # FP32 also trains GANmut's shipped 10k schedule in fp32 (precision deviation).
 #
 # Long: start it detached, then poll (each device command has 10 minutes):
-#   . .whl/prelude.sh && setsid nohup bash scripts/gpu/train_length.sh > runs/length.log 2>&1 &
+#   . .whl/prelude.sh && RUN_ID=C setsid nohup bash scripts/gpu/train_length.sh > runs/length.log 2>&1 &
 #   ... later: test -f runs/length/DONE && cp runs/length/pack.tgz $OUT/
 #
 # runs/length/pack.tgz: training_length/<name>-it<N>.json (seed-record format,
@@ -26,6 +26,8 @@ FP32_STEPS=${FP32_STEPS:-10000}
 PROFILE=${PROFILE:-gpu}          # the scoring protocol (smoke: a CPU check of this script)
 CKPT_EVERY=${CKPT_EVERY:-10000}
 WORK=${WORK:-runs/length}
+RUN_ID=${RUN_ID:-}               # stamped on every record (run_id): tells two long runs of one method apart
+export RUN_ID
 START=$(date +%s)
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-3}
 mkdir -p "$WORK/logs" "$WORK/pack/training_length" "$WORK/pack/precision"
@@ -55,10 +57,12 @@ score() {  # score NAME CHECKPOINT DEST: export one checkpoint, score it, record
   "$PY" -m gamutlib.cli evaluate ganmut "$name" --seed 0 --weights-dir "$tmp/w" --run "$(dirname "$(dirname "$ckpt")")" \
     --profile "$PROFILE" --results-dir "$tmp/r" >> "$WORK/logs/score.log" 2>&1 &&
   "$PY" - "$tmp/r/ganmut/seeds/$name-seed0.json" "$ckpt" "$dest" <<'PYEOF'
-import json, re, sys
+import json, os, re, sys
 record = json.load(open(sys.argv[1]))
 record["iterations"] = int(re.search(r"ckpt-(\d+)", sys.argv[2]).group(1))  # the checkpoint's, not the run's latest
 record["weights"] = f"checkpoint {record['iterations']} of a {record.get('planned_steps')}-step run"
+if os.environ.get("RUN_ID"):
+    record["run_id"] = os.environ["RUN_ID"]
 json.dump(record, open(sys.argv[3], "w"), indent=1)
 PYEOF
   log "scored $name $(basename "$ckpt") -> $(basename "$dest") ($(tail -1 "$WORK/logs/score.log"))"
