@@ -1,4 +1,4 @@
-"""The `gamut` command: render, train, edit, evaluate, reproduce, bench.
+"""The `gamut` command: render, train, edit, evaluate, reproduce, bench, weights.
 
 Each subcommand lives in gamutlib/commands/<name>.py and imports its heavy
 dependencies lazily, so `gamut --help` stays instant.
@@ -14,6 +14,7 @@ from gamutlib.commands.evaluate import evaluate
 from gamutlib.commands.render import render
 from gamutlib.commands.reproduce import reproduce
 from gamutlib.commands.train import train
+from gamutlib.commands.weights import weights
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,7 +23,7 @@ def main() -> None:
     """gamut: continuous facial-expression manipulation, reproduced."""
 
 
-for command in (render, train, edit, evaluate, reproduce, bench):
+for command in (render, train, edit, evaluate, reproduce, bench, weights):
     main.add_command(command)
 
 

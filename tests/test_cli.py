@@ -23,7 +23,7 @@ def run_gamut(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 def test_help_lists_every_command():
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("render", "train", "edit", "evaluate", "reproduce", "bench"):
+    for command in ("render", "train", "edit", "evaluate", "reproduce", "bench", "weights"):
         assert command in result.output
 
 

@@ -39,7 +39,9 @@ def test_every_phase_runs_and_says_so(checked):
 
 def test_seed_zero_of_each_series_is_laid_into_the_tree_with_its_registry_entry(checked):
     copy, _ = checked
-    from gamutlib.weights import sha256_file
+    import hashlib
+
+    from gamutlib.weights import sha256_file, unpack_bytes
 
     registry = json.loads((copy / "gamutlib/weights_registry.json").read_text())
     for name, method in (("finegrained", "finegrained"), ("eggan", "eggan"), ("portraitgan", "portraitgan"),
@@ -47,6 +49,9 @@ def test_seed_zero_of_each_series_is_laid_into_the_tree_with_its_registry_entry(
         file = copy / "weights" / f"{name}.safetensors"
         assert file.exists(), name
         assert registry[name]["sha256"] == sha256_file(file) and registry[name]["method"] == method
+        # git tracks the packed form: laid in, it is packed too
+        packed = file.with_name(file.name + ".xz")
+        assert hashlib.sha256(unpack_bytes(packed.read_bytes())).hexdigest() == registry[name]["sha256"], name
 
 
 def test_the_scored_records_are_where_the_chapters_read_them(checked):

@@ -45,11 +45,11 @@ def load_bench_editor(method: str, weights: str | None = None) -> tuple[Any, str
     """The editor of ``method`` from its weights, else a random-init one of the
     shipped architecture (latency does not depend on training); and which it is."""
     from gamutlib.papers import editor_class
-    from gamutlib.weights import SHIPPED_ROOT
+    from gamutlib.weights import SHIPPED_ROOT, has_weights
 
     Editor = editor_class(method)
     path = Path(weights) if weights else SHIPPED_ROOT / f"{method}.safetensors"
-    if path.exists():
+    if has_weights(path.parent, path.stem):  # plain or packed
         return Editor.from_weights(path.stem, root=str(path.parent)), str(path)
     if weights:
         raise ValueError(f"no weights at {path}; make them with `gamut train {method} --export {path.stem}`")

@@ -40,13 +40,13 @@ if TYPE_CHECKING:  # the contract package imports torch; `gamut --help` must sta
 def load_editor(method: str, weights: str | None) -> Any:
     """The editor of ``method`` from ``weights`` (a name under weights/ or a path)."""
     from gamutlib.papers import editor_class
-    from gamutlib.weights import SHIPPED_ROOT
+    from gamutlib.weights import SHIPPED_ROOT, has_weights
 
     editor_cls = editor_class(method)
     name = weights or method
     is_path = name.endswith(".safetensors") or "/" in name
     path = Path(name) if is_path else SHIPPED_ROOT / f"{name}.safetensors"
-    if not path.exists():
+    if not has_weights(path.parent, path.stem):  # plain or packed
         raise click.ClickException(
             f"no {method} weights at {path}: train and export them with "
             f"`gamut train {method} --export {path.stem}`, or pass --weights PATH"

@@ -251,7 +251,7 @@ def _editor_of(name: str, method: str, trained: Any, source: str) -> PairEditor:
 def load_editor(name: str, root: str | Path = "weights", device: torch.device | str = "cpu", verify: bool = True) -> PairEditor:
     """A trained generator of the tables from ``<root>/<name>.safetensors`` (StarGAN: the shipped file)."""
     from gamutlib.papers import method_of
-    from gamutlib.weights import load_into, load_weights
+    from gamutlib.weights import has_weights, load_into, load_weights, plain_path
 
     if name in SHIPPED_BASELINES:
         from gamutlib.evaluation import ganmut
@@ -260,8 +260,8 @@ def load_editor(name: str, root: str | Path = "weights", device: torch.device | 
     method = method_of(name)
     if method not in _EXPORTS:
         raise ValueError(f"{name!r} is a {method!r} network; the EGGAN tables edit with {sorted(METHODS)}")
-    path = Path(root) / f"{name}.safetensors"
-    if not path.exists():
+    path = plain_path(root, name)
+    if not has_weights(root, name):
         raise FileNotFoundError(f"{path} is missing: train and export it with `gamut train {method} --export {name}` "
                                 "(scripts/gpu/train_eggan.sh)")
     _, config = load_weights(name, expected={"method": method}, root=root, verify=verify)
@@ -304,10 +304,10 @@ def tiny_fallback(name: str, steps: int = 2, seed: int = 0, device: torch.device
 
 def load_or_fallback(name: str, root: str | Path = "weights", device: torch.device | str = "cpu",
                      allow_fallback: bool = False, verify: bool = True) -> PairEditor:
-    from gamutlib.weights import SHIPPED_ROOT
+    from gamutlib.weights import SHIPPED_ROOT, has_weights
 
-    folder = Path(SHIPPED_ROOT) if name in SHIPPED_BASELINES else Path(root)
-    if (folder / f"{name}.safetensors").exists() or not allow_fallback:
+    folder = SHIPPED_ROOT if name in SHIPPED_BASELINES else root
+    if has_weights(folder, name) or not allow_fallback:
         return load_editor(name, root, device, verify)
     return tiny_fallback(name, device=device)
 

@@ -202,10 +202,10 @@ def _build(config: Mapping[str, Any]) -> Any:
 def load_generator(name: str, root: str | Path = "weights", device: torch.device | str = "cpu",
                    verify: bool = True) -> AUGenerator:
     """``<root>/<name>.safetensors`` as an AUGenerator (refuses a file of another series)."""
-    from gamutlib.weights import load_into, load_weights
+    from gamutlib.weights import has_weights, load_into, load_weights, plain_path
 
-    path = Path(root) / f"{name}.safetensors"
-    if not path.exists():
+    path = plain_path(root, name)
+    if not has_weights(root, name):
         raise FileNotFoundError(f"{path} is missing: train it with scripts/gpu/train_finegrained.sh "
                                 f"(config {name}) and stage its export with scripts/gpu/score_finegrained.sh")
     _, config = load_weights(name, root=root, verify=verify)
@@ -249,7 +249,9 @@ def tiny_fallback(name: str, steps: int = 2, image_size: int = 128, seed: int = 
 
 def load_or_fallback(name: str, root: str | Path = "weights", device: torch.device | str = "cpu",
                      allow_fallback: bool = False, fallback_steps: int = 2) -> AUGenerator:
-    if (Path(root) / f"{name}.safetensors").exists() or not allow_fallback:
+    from gamutlib.weights import has_weights
+
+    if has_weights(root, name) or not allow_fallback:
         return load_generator(name, root, device)
     return tiny_fallback(name, steps=fallback_steps, device=device)
 

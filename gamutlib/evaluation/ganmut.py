@@ -242,7 +242,9 @@ def tiny_fallback(name: str, steps: int = 2, image_size: int = 128, seed: int = 
 def load_or_fallback(name: str, root: str | Path = "weights", device: torch.device | str = "cpu", allow_fallback: bool = False,
                      fallback_steps: int = 2, verify: bool = True) -> Conditioned:
     """The shipped generator, or (only where ``allow_fallback``) a tiny one trained on the spot."""
-    if (Path(root) / f"{name}.safetensors").exists() or not allow_fallback:
+    from gamutlib.weights import has_weights
+
+    if has_weights(root, name) or not allow_fallback:
         return load_conditioned(name, root, device, verify)
     return tiny_fallback(name, steps=fallback_steps, device=device)
 

@@ -94,10 +94,10 @@ def load_conditioned(name: str, conditioning_for: ConditioningFor, root: str | P
                      device: torch.device | str = "cpu", verify: bool = True) -> Conditioned:
     """A shipped generator ``<root>/<name>.safetensors`` with its condition space."""
     from gamutlib.papers import method_of
-    from gamutlib.weights import load_into, load_weights
+    from gamutlib.weights import has_weights, load_into, load_weights, plain_path
 
-    path = Path(root) / f"{name}.safetensors"
-    if not path.exists():
+    path = plain_path(root, name)
+    if not has_weights(root, name):
         raise FileNotFoundError(f"{path} is missing: train and export it with `gamut train {method_of(name)} --export {name}`")
     _, config = load_weights(name, root=root, verify=verify)
     method_name = config.get("method", "")

@@ -239,14 +239,16 @@ def config_overrides(name: str) -> dict[str, Any]:
 
 
 def weights_file(name: str, root: str | Path) -> Path:
-    """``<root>/<name>.safetensors``; an ablation's run exports under its method's name
-    (scripts/gpu/train_portraitgan.sh), so ``<root>/portraitgan.safetensors`` serves too."""
+    """``<root>/<name>.safetensors`` (unpacked from its packed form where need be); an
+    ablation's run exports under its method's name (scripts/gpu/train_portraitgan.sh),
+    so ``<root>/portraitgan.safetensors`` serves too."""
+    from gamutlib import weights
     from gamutlib.papers import method_of
 
     root = Path(root)
     for stem in dict.fromkeys([name, method_of(name)]):
-        if (root / f"{stem}.safetensors").exists():
-            return root / f"{stem}.safetensors"
+        if weights.has_weights(root, stem):
+            return weights.weights_file(root, stem)
     raise FileNotFoundError(f"{root / (name + '.safetensors')} is missing: train and export it with "
                             f"scripts/gpu/train_portraitgan.sh (or `gamut train {method_of(name)} --export {method_of(name)}`)")
 

@@ -82,8 +82,11 @@ def for_run(table: TableProtocol, run: EvaluationRun) -> TableProtocol:
 
 
 def with_files(names: list[str], weights_dir: str | Path) -> list[str]:
-    """The weights names of ``names`` that have a file under ``weights_dir`` (``skip_missing`` of open_run)."""
-    return [n for n in names if (Path(weights_dir) / f"{n}.safetensors").exists()]
+    """The weights names of ``names`` that have a file, plain or packed, under ``weights_dir``
+    (``skip_missing`` of open_run)."""
+    from gamutlib.weights import has_weights
+
+    return [n for n in names if has_weights(weights_dir, n)]
 
 
 def seed_rows(tables: list[TableProtocol], model: Any, run: EvaluationRun) -> dict[str, Any]:

@@ -144,12 +144,14 @@ def load_available(methods: Sequence[SynthMethod], weights_dir: str | Path = "we
                    device: Any = "cpu") -> tuple[dict[str, tuple[SynthMethod, Any]], dict[str, str]]:
     """The generators that can attempt an expression edit and have weights (or, where
     ``allow_fallback``, an untrained stand-in, labelled so): ({label: (method, model)}, {label: why left out})."""
+    from gamutlib.weights import has_weights
+
     models, left_out = {}, {}
     for m in methods:
         if not can_express(m.control, "emotion_class"):
             left_out[m.label] = CANNOT_EXPRESS
             continue
-        shipped = (Path(weights_dir) / f"{m.weights}.safetensors").exists()
+        shipped = has_weights(weights_dir, m.weights)
         if not shipped and not allow_fallback:
             left_out[m.label] = f"no weights yet ({m.weights}.safetensors)"
             continue

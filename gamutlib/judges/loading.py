@@ -18,16 +18,19 @@ import torch
 from torch import nn
 
 from gamutlib.judges.networks import AUJudge, EmotionJudge, IdentityJudge
-from gamutlib.weights import SHIPPED_ROOT, load_into, read_metadata
+from gamutlib.weights import SHIPPED_ROOT, has_weights, load_into, plain_path, read_metadata, weights_file
 
 #: Shipped file name (weights/<name>.safetensors) of each judge = the method that trains it.
 JUDGE_FILES = {"emotion": "judge_emotion", "au": "judge_au", "identity": "judge_identity"}
 
 
 def judge_path(kind: str, root: str | os.PathLike[str] | None = None) -> Path:
+    """The judge's plain file under ``root`` (default: the shipped weights/), unpacked
+    from its packed form first where need be; it does not exist where neither does."""
     if kind not in JUDGE_FILES:
         raise ValueError(f"judge kind must be one of {sorted(JUDGE_FILES)}, got {kind!r}")
-    return Path(root if root is not None else SHIPPED_ROOT) / f"{JUDGE_FILES[kind]}.safetensors"
+    folder, name = Path(root if root is not None else SHIPPED_ROOT), JUDGE_FILES[kind]
+    return weights_file(folder, name) if has_weights(folder, name) else plain_path(folder, name)
 
 
 def _load(kind: str, device: torch.device | str, root: str | os.PathLike[str] | None, verify: bool) -> tuple[nn.Module, dict[str, Any]]:

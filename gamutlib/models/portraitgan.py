@@ -207,13 +207,13 @@ def load_feature_network(name: str, root: str | None = None) -> nn.Module:
         return RandomFeatures().eval()
     from pathlib import Path
 
-    from gamutlib.weights import SHIPPED_ROOT
+    from gamutlib.weights import SHIPPED_ROOT, has_weights, plain_path
 
     folder = Path(root) if root else SHIPPED_ROOT
-    path = folder / f"{name}.safetensors"
+    path = plain_path(folder, name)
     how = (f"train it first (`gamut train feature_net --export {name}`), or set lambda_texture = 0 "
            "(the no-texture ablation); features = 'random' is a stand-in for tests only")
-    if not path.exists():
+    if not has_weights(folder, name):
         raise FileNotFoundError(f"PortraitGAN's texture loss needs the benchmark feature network at {path}; {how}")
     from gamutlib.nn.feature_net import load_benchmark_features
 

@@ -11,11 +11,12 @@
 #   score  every job by its series' table protocols, the series at once
 #          (scripts/gpu/score_{finegrained,eggan,portraitgan}.sh);
 #   lay    the records into book/results/, seed 0 of every config into weights/
-#          with its registry entry;
+#          with its registry entry, packed (weights/<name>.safetensors.xz: what
+#          git tracks; gamutlib/weights.py);
 #   record `gamut reproduce --profile gpu --only PAPER...`: the chapters
 #          (notebooks/<paper>/) executed into book/<paper>/;
 #   pack   $OUT/record.tgz (book/<paper>/ and book/results/<paper>/),
-#          $OUT/weights-<paper>.tgz (seed 0 of every config, with the registry),
+#          $OUT/weights-<paper>.tgz (seed 0 of every config, packed, with the registry),
 #          $OUT/logs.tgz (every training and scoring log).
 #
 # Training and scoring take longer than one device command may run: start the
@@ -182,7 +183,10 @@ if wants lay; then  # the records where the chapters read them; seed 0 of every 
   done
   has eggan && lay_in "$EG_WEIGHTS" $("$PY" -m gamutlib.papers weights eggan) feature_net
   has portraitgan && lay_in "$PG_WEIGHTS" $("$PY" -m gamutlib.papers weights portraitgan)
-  say "laid in: $(ls weights/*.safetensors | wc -l) weights files"
+  # git tracks the packed form: pack what was copied in (every other name is checked)
+  "$PY" -m gamutlib.cli weights pack > "$WORK/pack-weights.log" 2>&1 \
+    || { say "weights not packed: FAILED ($(tail -1 "$WORK/pack-weights.log"))"; exit 1; }
+  say "laid in: $(ls weights/*.safetensors.xz | wc -l) weights files, packed"
 fi
 
 if wants record; then
@@ -202,7 +206,7 @@ if wants pack; then
   for paper in $PAPERS; do
     files=()
     for name in $("$PY" -m gamutlib.papers weights "$paper") feature_net; do
-      [ -f "weights/$name.safetensors" ] && files+=("weights/$name.safetensors")
+      [ -f "weights/$name.safetensors.xz" ] && files+=("weights/$name.safetensors.xz")
     done
     [ "${#files[@]}" -gt 0 ] && tar czf "$OUT/weights-$paper.tgz" "${files[@]}" gamutlib/weights_registry.json
   done

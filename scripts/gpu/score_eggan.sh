@@ -30,7 +30,7 @@ score_job() {  # score_job JOB_DIR: score one trained job and file its record
   run=$(ls -d "$dir"run/*-* 2>/dev/null | tail -1)
   weights="$dir"weights
   [ "$seed" = 0 ] && [ "$name" = "$config" ] && weights=$WEIGHTS
-  if [ ! -f "$weights/$name.safetensors" ]; then echo "$tag: no $weights/$name.safetensors, not scored" >&2; echo "$tag" >> "$FAILED"; return; fi
+  if [ ! -f "$weights/$name.safetensors" ] && [ ! -f "$weights/$name.safetensors.xz" ]; then echo "$tag: no $weights/$name.safetensors, not scored" >&2; echo "$tag" >> "$FAILED"; return; fi
   dest=$RESULTS
   [ "$name" != "$config" ] && dest=$(mktemp -d)  # an ablation: its record is renamed below
   if ! "$PY" -m gamutlib.cli evaluate eggan "$name" --seed "$seed" --weights-dir "$weights" ${run:+--run "$run"} \

@@ -69,12 +69,13 @@ for job in $JOBS; do
 done
 wait
 
-if [ "$BENCH" = 1 ] && [ -f "$SHIPPED/portraitgan.safetensors" ]; then
+if [ "$BENCH" = 1 ] && { [ -f "$SHIPPED/portraitgan.safetensors" ] || [ -f "$SHIPPED/portraitgan.safetensors.xz" ]; }; then
   "$PY" -m gamutlib.cli bench edit --method portraitgan --weights "$SHIPPED/portraitgan.safetensors" \
     --out "$RESULTS/portraitgan/edit_latency.json" >> "$LOG" 2>&1 && echo "edit latency: $(tail -2 "$LOG" | head -1)"
 fi
-for name in portraitgan cyclegan stargan_modality; do
-  [ -f "$SHIPPED/$name.safetensors" ] && cp "$SHIPPED/$name.safetensors" "$PACK/shipped/"
+for name in portraitgan cyclegan stargan_modality; do  # the packed form where there is one: what git tracks
+  if [ -f "$SHIPPED/$name.safetensors.xz" ]; then cp "$SHIPPED/$name.safetensors.xz" "$PACK/shipped/"
+  elif [ -f "$SHIPPED/$name.safetensors" ]; then cp "$SHIPPED/$name.safetensors" "$PACK/shipped/"; fi
 done
 [ -f "$SHIPPED/registry.json" ] && cp "$SHIPPED/registry.json" "$PACK/shipped/"
 [ "$(cd "$SHIPPED" && pwd)" = "$(cd weights && pwd)" ] && cp gamutlib/weights_registry.json "$PACK/shipped/"

@@ -101,7 +101,7 @@ pack_job() {  # pack_job CONFIG SEED PACK: the run's record, samples and train l
   [ -n "$run" ] && cp "$run/log.jsonl" "$run/config.json" "$dest/" && cp -r "$run/samples" "$dest/" 2>/dev/null
   cp "$LOGS/$config-seed$seed".*.log "$dest/" 2>/dev/null
   if [ "$seed" = 0 ]; then
-    if [ "$name" = "$config" ]; then cp "$WEIGHTS/$name.safetensors" "$dest/" 2>/dev/null
+    if [ "$name" = "$config" ]; then cp "$(tracked_form "$WEIGHTS/$name.safetensors")" "$dest/" 2>/dev/null
     else cp "$dir/weights/$name.safetensors" "$dest/" 2>/dev/null; fi
   fi
 }

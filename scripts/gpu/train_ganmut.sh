@@ -14,7 +14,7 @@
 # fit TRAIN_SECONDS, with the paper's linear LR decay to 0 over the last 10%.
 # The AU judge (judge_au) may train beside them (JUDGE_AU=1).
 #
-# $OUT/ganmut_training.tgz holds weights/<method>.safetensors,
+# $OUT/ganmut_training.tgz holds weights/<method>.safetensors.xz (the packed form git tracks),
 # gamutlib/weights_registry.json, book/results/ganmut/training/<method>/
 # {log.jsonl, config.json, samples-*.png} (three sample grids per method).
 set -uo pipefail
@@ -89,11 +89,13 @@ echo "training done at $(elapsed)s" | tee -a "$OUT/train_ganmut.log"
 # 3. The record.
 PACK=$(mktemp -d)
 mkdir -p "$PACK/weights" "$PACK/gamutlib"
+# git tracks weights/<name>.safetensors.xz (an export into weights/ writes it; this checks it)
+"$PY" -m gamutlib.cli weights pack $NAMES | tee -a "$OUT/train_ganmut.log"
 for name in $NAMES; do
   run=$(ls -d "$RUNS/$name"/*-* 2>/dev/null | tail -1)
   [ -z "$run" ] && { echo "no run for $name"; continue; }
   tail -2 "$OUT/$name.log"
-  cp "weights/$name.safetensors" "$PACK/weights/" 2>/dev/null
+  cp "weights/$name.safetensors.xz" "$PACK/weights/" 2>/dev/null
   dest="$PACK/book/results/ganmut/training/$name"
   [ "$name" = judge_au ] && dest="$PACK/book/results/judges/training/$name"
   mkdir -p "$dest"

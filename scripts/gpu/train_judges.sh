@@ -96,7 +96,9 @@ else
   echo "report skipped: not every judge finished; run the script again" | tee -a "$OUT/train_judges.log"
 fi
 mkdir -p "$OUT/weights" "$OUT/gamutlib" "$OUT/book/results/judges"
-cp weights/judge_*.safetensors "$OUT/weights/" 2>/dev/null
+# git tracks the packed judge_*.safetensors.xz (an export into weights/ writes it; this checks it)
+"$PY" -m gamutlib.cli weights pack judge_emotion judge_au judge_identity | tee -a "$OUT/train_judges.log"
+cp weights/judge_*.safetensors.xz "$OUT/weights/" 2>/dev/null
 cp gamutlib/weights_registry.json "$OUT/gamutlib/" 2>/dev/null
 cp book/results/judges/report.json "$OUT/book/results/judges/" 2>/dev/null
 ls -la "$OUT/weights" | tee -a "$OUT/train_judges.log"

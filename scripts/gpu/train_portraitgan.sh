@@ -89,7 +89,7 @@ check_jobs || exit 2
 for job in $JOBS; do
   IFS=: read -r g config seed <<< "$job"
   tmp=$(mktemp); write_config "$config" "$seed" "$tmp"
-  if needs_features "$tmp" && [ ! -f weights/feature_net.safetensors ]; then
+  if needs_features "$tmp" && ! has_weights weights/feature_net.safetensors; then
     if ! "$PY" -c "from gamutlib.papers import get_method; get_method('feature_net')" 2>/dev/null; then
       echo "weights/feature_net.safetensors is missing and no method feature_net is registered: PortraitGAN's texture loss needs the benchmark feature network (gamutlib/nn/feature_net.py); merge it first, or run only lambda_texture = 0 jobs" >&2
       exit 2
@@ -125,14 +125,15 @@ pack_job() {  # pack_job CONFIG SEED PACK: the run's record and train log; seed 
   [ -n "$run" ] && cp "$run/log.jsonl" "$run/config.json" "$dest/" 2>/dev/null
   cp "$LOGS/$tag".*.log "$dest/" 2>/dev/null
   if [ "$seed" = 0 ]; then
-    if [ "$name" = "$config" ]; then cp "$SHIPPED/$name.safetensors" "$dest/" 2>/dev/null; else cp "$dir/weights/$name.safetensors" "$dest/" 2>/dev/null; fi
+    if [ "$name" = "$config" ]; then cp "$(tracked_form "$SHIPPED/$name.safetensors")" "$dest/" 2>/dev/null; else cp "$dir/weights/$name.safetensors" "$dest/" 2>/dev/null; fi
     [ -n "$run" ] && keep_sample_grids "$run" "$dest"
   fi
 }
 
 pack_extras() {  # the shipped registry, the GPU's job log, and the feature network when this script trained it
   cp gamutlib/weights_registry.json "$(job_log "$1")" "$2/" 2>/dev/null
-  [ -f weights/feature_net.safetensors ] && [ -f "$LOGS/feature_net.train.log" ] && cp weights/feature_net.safetensors "$LOGS/feature_net.train.log" "$2/"
+  has_weights weights/feature_net.safetensors && [ -f "$LOGS/feature_net.train.log" ] \
+    && cp "$(tracked_form weights/feature_net.safetensors)" "$LOGS/feature_net.train.log" "$2/"
 }
 
 run_queues

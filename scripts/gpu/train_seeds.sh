@@ -76,7 +76,7 @@ pack_job() {  # pack_job CONFIG SEED PACK: the score, the run's record, logs; se
   [ -n "$run" ] && cp "$run/log.jsonl" "$run/config.json" "$dest/"
   cp "$LOGS/$tag".*.log "$dest/" 2>/dev/null
   if [ "$seed" = 0 ]; then
-    if [ "$name" = "$config" ]; then cp "weights/$name.safetensors" "$dest/"; else cp "$dir/weights/$name.safetensors" "$dest/"; fi
+    if [ "$name" = "$config" ]; then cp "$(tracked_form "weights/$name.safetensors")" "$dest/"; else cp "$dir/weights/$name.safetensors" "$dest/"; fi
     keep_sample_grids "$run" "$dest"
   fi
 }

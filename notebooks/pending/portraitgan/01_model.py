@@ -53,7 +53,7 @@ from gamutlib.models.portraitgan import PortraitGANConfig, RandomFeatures, with_
 from gamutlib.papers import get_method
 from gamutlib.reproduce import show_table, write_table
 from gamutlib.reproduce.profiles import by_profile
-from gamutlib.weights import SHIPPED_ROOT
+from gamutlib.weights import SHIPPED_ROOT, has_weights
 
 plt.rcParams["figure.dpi"] = 60
 torch.manual_seed(0)
@@ -189,8 +189,7 @@ for phase in method.phases():
 
 # %%
 faces = edit_truth(4, size, path_steps=1)
-features_file = SHIPPED_ROOT / "feature_net.safetensors"
-if features_file.exists():
+if has_weights(SHIPPED_ROOT, "feature_net"):  # plain or packed
     from gamutlib.models.portraitgan import load_feature_network
 
     features, which = load_feature_network("feature_net"), "the trained benchmark feature network"

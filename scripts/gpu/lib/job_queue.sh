@@ -25,6 +25,11 @@ elapsed() { echo $(( $(date +%s) - START )); }
 
 job_log() { printf "$JOB_LOG" "$1"; }  # job_log GPU: the path of that GPU's job log
 
+# Git tracks a weights file under weights/ in its packed form, FILE.safetensors.xz, and
+# ignores the plain FILE.safetensors, which is unpacked on demand (gamutlib/weights.py).
+has_weights() { [ -f "$1" ] || [ -f "$1.xz" ]; }  # has_weights FILE.safetensors: plain or packed
+tracked_form() { if [ -f "$1.xz" ]; then echo "$1.xz"; else echo "$1"; fi; }  # the packed file where there is one
+
 method_of() { "$PY" -c "import tomllib,sys; print(tomllib.load(open(sys.argv[1],'rb'))['method'])" "gamutlib/models/configs/$1.toml"; }
 
 check_jobs() {  # every job is GPU:CONFIG:SEED with a config that exists and a whole-number seed
