@@ -101,6 +101,16 @@ def weight_names(paper: str | None = None) -> list[str]:
     return [w for p in chosen for w in p.weights]
 
 
+def record_only(paper: str | None = None) -> list[str]:
+    """Weight names (of one paper, or of all) that the GPU record measures but the
+    repository does not ship: the ``RECORD_ONLY`` of each paper's tables module.
+    Results, not shipped files: scripts/gpu/record_series.sh lays them into
+    weights/ for a gpu record and keeps them out of the tracked tree."""
+    chosen = [get_paper(paper)] if paper else list(_PAPERS.values())
+    return [w for p in chosen if isinstance(p.tables, str) and p.tables
+            for w in getattr(importlib.import_module(p.tables.partition(":")[0]), "RECORD_ONLY", ())]
+
+
 def method_of(weights: str) -> str:
     """The method a shipped weights name holds ("ganmut_rho1" -> "ganmut")."""
     for paper in _PAPERS.values():
@@ -214,7 +224,8 @@ register_paper(Paper(
     title="PortraitGAN for simultaneous emotion and modality manipulation (Duan et al. 2018)",
     methods={"portraitgan": "gamutlib.models.portraitgan", "cyclegan": "gamutlib.models.cyclegan",
              "stargan_modality": "gamutlib.models.stargan_modality"},
-    # seed 0 of the three ships; an ablation is scored from its run's export (named after its method)
+    # seed 0 of each is exported; PortraitGAN's ships, the baselines' are results (portraitgan_tables.RECORD_ONLY);
+    # an ablation is scored from its run's export (named after its method)
     weights={"portraitgan": "portraitgan", "cyclegan": "cyclegan", "stargan_modality": "stargan_modality",
              "portraitgan__no_texture": "portraitgan", "portraitgan__single_level": "portraitgan",
              "portraitgan__no_backward": "portraitgan"},
@@ -250,7 +261,8 @@ register_paper(Paper(
 ))
 
 def _main(argv: Sequence[str]) -> int:
-    """``python -m gamutlib.papers method-of NAME`` (the GPU scripts' name -> method map)."""
+    """``python -m gamutlib.papers method-of NAME`` (the GPU scripts' name -> method map),
+    ``weights PAPER`` (its weight names), ``record-only PAPER`` (those it does not ship)."""
     if len(argv) == 2 and argv[0] == "method-of":
         try:
             print(method_of(argv[1]))
@@ -258,10 +270,10 @@ def _main(argv: Sequence[str]) -> int:
             print(err, file=sys.stderr)
             return 2
         return 0
-    if len(argv) == 2 and argv[0] == "weights":
-        print(" ".join(weight_names(argv[1])))
+    if len(argv) == 2 and argv[0] in ("weights", "record-only"):
+        print(" ".join((weight_names if argv[0] == "weights" else record_only)(argv[1])))
         return 0
-    print("usage: python -m gamutlib.papers method-of NAME | weights PAPER", file=sys.stderr)
+    print("usage: python -m gamutlib.papers method-of NAME | weights PAPER | record-only PAPER", file=sys.stderr)
     return 2
 
 

@@ -229,9 +229,38 @@ def test_cpu_protocol_is_written_on_cpu_never_on_smoke(tmp_path):
     written = pt.write_cpu_protocol(run, tmp_path)
     assert sorted(p.name for p in written) == ["landmark_edits_cpu_protocol.json", "table1_modality_cpu_protocol.json"]
     table1 = json.loads((tmp_path / "portraitgan" / "table1_modality_cpu_protocol.json").read_text())
-    assert [r["method"] for r in table1["rows"]] == ["CycleGAN", "StarGAN", "PortraitGAN"]
+    assert [r["method"] for r in table1["rows"]] == ["PortraitGAN"]  # the baselines are RECORD_ONLY
     assert all(set(r) == {"method", "mse", "ssim", "n_faces"} for r in table1["rows"])
     assert "ms per image" not in table1["protocol"] and table1["producer"] == pt.CHAPTER
+
+
+def test_a_reader_cpu_run_holds_portraitgan_alone_and_the_gpu_record_every_method(tmp_path, monkeypatch):
+    """The baselines are results, not shipped files: a cpu run with only PortraitGAN's file
+    leaves them out, and the cpu protocol holds PortraitGAN's rows on every profile."""
+    monkeypatch.setattr(ev, "sizes_for", lambda profile: ev.SIZES["smoke"])  # the cpu path on two faces
+    full = get_method("portraitgan", {**TINY_PG, "image_size": 128})
+    export_weights("portraitgan", full.export(), full.config, root=tmp_path)
+    assert set(pt.RECORD_ONLY) == set(pt.TABLE1_METHODS) - {"portraitgan"}
+    with pytest.raises(FileNotFoundError, match="cyclegan.safetensors is missing"):
+        pt.open_run("cpu", weights_dir=str(tmp_path), device="cpu")
+    run = pt.open_run("cpu", weights_dir=str(tmp_path), device="cpu", skip_missing=True)
+    assert list(run.models) == ["portraitgan"]
+    results = tmp_path / "results"
+    pt.for_run(pt.TABLE1, run).write(run, results, producer=pt.CHAPTER)
+    table1 = json.loads((results / "portraitgan" / "table1_modality.json").read_text())
+    assert [r["method"] for r in table1["rows"]] == ["PortraitGAN"] and table1["rows"][0]["cpu_ms"] > 0
+    written = pt.write_cpu_protocol(run, results, str(tmp_path))
+    rows = {p.stem: [r["method"] for r in json.loads(p.read_text())["rows"]] for p in written}
+    assert rows == {"table1_modality_cpu_protocol": ["PortraitGAN"],
+                    "landmark_edits_cpu_protocol": ["Input unchanged", "Exact target", "PortraitGAN"]}
+    cpu_protocol = json.loads((results / "portraitgan" / "table1_modality_cpu_protocol.json").read_text())["protocol"]
+    # the gpu record holds every method, and measures the cpu protocol over the shipped one only
+    baseline = ev.ModalityModel("cyclegan", "cyclegan", nn.Identity(), {"image_size": 128, "target": "sketch"}, "t")
+    run.models["cyclegan"], run.profile = baseline, "gpu"
+    assert list(pt.for_run(pt.TABLE1, run).methods) == ["cyclegan", "portraitgan"]
+    pt.write_cpu_protocol(run, tmp_path / "gpu", str(tmp_path))
+    again = json.loads((tmp_path / "gpu" / "portraitgan" / "table1_modality_cpu_protocol.json").read_text())
+    assert [r["method"] for r in again["rows"]] == ["PortraitGAN"] and again["protocol"] == cpu_protocol
 
 
 def test_cpu_protocol_tables_hold_no_timings():

@@ -71,3 +71,37 @@ def test_a_series_with_an_empty_job_list_is_not_trained(tmp_path):
     state = (tmp_path / "work/state").read_text()
     assert "feature network" not in state and "trained: 0 job(s) failed" in state and "scored:" in state, state
     assert not (tmp_path / "work/train-fg.log").exists() and not (tmp_path / "work/score-fg.log").exists()
+
+
+def test_record_only_weights_are_laid_in_for_the_record_and_kept_out_of_the_tree(tmp_path):
+    """PortraitGAN's baselines (RECORD_ONLY) lie plain in weights/ for the record; the pack
+    phase takes them out of weights/ and the registry into kept-portraitgan.tgz, a KEPT_WEIGHTS folder."""
+    import tarfile
+
+    from gamutlib.papers import get_method
+    from gamutlib.weights import export_weights
+
+    copy = tmp_path / "gamut"
+    shutil.copytree(ROOT, copy, ignore=SKIP)
+    exports = copy / "runs/series/weights-portraitgan"
+    for name, model in (("portraitgan", {"g_max_dim": 16, "d_n_layers": 2, "features": "random"}), ("cyclegan", {})):
+        method = get_method(name, {"image_size": 32, "g_conv_dim": 8, "g_repeat_num": 1, "d_conv_dim": 8, **model})
+        export_weights(name, method.export(), method.config, root=exports)
+    env = {**os.environ, "OUT": str(tmp_path / "out"), "PYTHON": sys.executable, "PYTHONPATH": str(copy),
+           "PAPERS": "portraitgan", "PG_JOBS": ""}
+    run = lambda phases: subprocess.run(["bash", "scripts/gpu/record_series.sh"], cwd=copy, capture_output=True,  # noqa: E731
+                                        text=True, timeout=300, env={**env, "PHASES": phases})
+    done = run("lay")
+    assert done.returncode == 0 and "FAILED" not in done.stdout, done.stdout + done.stderr
+    registry = lambda: json.loads((copy / "gamutlib/weights_registry.json").read_text())  # noqa: E731
+    assert {"portraitgan", "cyclegan"} <= set(registry())  # the record loads both
+    assert (copy / "weights/portraitgan.safetensors.xz").exists() and not (copy / "weights/cyclegan.safetensors.xz").exists()
+    done = run("pack")
+    assert done.returncode == 0 and "FAILED" not in done.stdout, done.stdout + done.stderr
+    assert "cyclegan" not in registry() and not (copy / "weights/cyclegan.safetensors").exists()
+    with tarfile.open(tmp_path / "out/weights-portraitgan.tgz") as shipped:
+        assert "weights/portraitgan.safetensors.xz" in shipped.getnames()
+        assert not any("cyclegan" in n for n in shipped.getnames())
+    with tarfile.open(tmp_path / "out/kept-portraitgan.tgz") as kept:
+        assert {"portraitgan/weights/cyclegan.safetensors", "portraitgan/weights/registry.json"} <= set(kept.getnames())
+        assert set(json.load(kept.extractfile("portraitgan/weights/registry.json"))) == {"cyclegan"}

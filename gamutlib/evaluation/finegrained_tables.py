@@ -251,6 +251,9 @@ CPU_PROTOCOL_TABLES = (TABLE1, TABLE2, TABLE3)
 #: The generators of the cpu protocol: the two the headline claims compare and the
 #: repository ships (the ablations' files stay with the GPU record: the tree has no room for all seven).
 CPU_PROTOCOL_METHODS = ("ganimation_au", "finegrained")
+#: The generators the GPU record measures but the repository does not ship: the ablations
+#: (scripts/gpu/record_series.sh lays them in for a gpu record and keeps them out of the tree).
+RECORD_ONLY = tuple(n for n in ev.LABELS if n not in CPU_PROTOCOL_METHODS)
 
 
 def cpu_protocol_tables() -> tuple[TableProtocol, ...]:

@@ -12,11 +12,16 @@
 #          (scripts/gpu/score_{finegrained,eggan,portraitgan}.sh);
 #   lay    the records into book/results/, seed 0 of every config into weights/
 #          with its registry entry, packed (weights/<name>.safetensors.xz: what
-#          git tracks; gamutlib/weights.py);
+#          git tracks; gamutlib/weights.py), except a series' RECORD_ONLY
+#          generators (`python -m gamutlib.papers record-only PAPER`: ablations and
+#          baselines, results rather than shipped files), laid in plain for the record;
 #   record `gamut reproduce --profile gpu --only PAPER...`: the chapters
 #          (notebooks/<paper>/) executed into book/<paper>/;
 #   pack   $OUT/record.tgz (book/<paper>/ and book/results/<paper>/),
-#          $OUT/weights-<paper>.tgz (seed 0 of every config, packed, with the registry),
+#          $OUT/weights-<paper>.tgz (seed 0 of every shipped config, packed, with the
+#          registry, which no longer names RECORD_ONLY's files),
+#          $OUT/kept-<paper>.tgz (RECORD_ONLY's files, plain, as <paper>/weights/ with
+#          their registry.json: kept outside the tree, e.g. under runs/keep/, for KEPT_WEIGHTS),
 #          $OUT/logs.tgz (every training and scoring log).
 #
 # Training and scoring take longer than one device command may run: start the
@@ -41,8 +46,9 @@
 # empty, e.g. FG_JOBS="": the series is trained already, only laid in and recorded), PHASES
 # ("train score lay record pack"), WORK (runs/series), KEPT_WEIGHTS (folders of
 # exports from an earlier session, each with its registry.json, laid in too: e.g. the
-# ablations' generators, which are results rather than shipped files, carried in an
-# ignored folder to record a series again without training it again).
+# RECORD_ONLY generators (ablations, PortraitGAN's baselines), which are results rather
+# than shipped files, carried in an ignored folder such as runs/keep/<paper>/weights to
+# record a series again without training it again).
 # Many processes share the GPU, so each renders 128 faces at a time
 # (GAMUT_RENDER_AHEAD; 1024 by default, which peaks at ~7 GB a process: eleven
 # FineGrained jobs filled an 80 GB H100 with it) and runs one CPU thread.
@@ -115,6 +121,41 @@ SHIPPED_REGISTRY.write_text(json.dumps(dict(sorted(shipped.items())), indent=2, 
 PYEOF
 }
 
+shipped_names() {  # shipped_names PAPER...: every name of the shipped registry but the PAPERS' RECORD_ONLY
+  "$PY" - "$@" <<'PYEOF'
+import sys
+from gamutlib.papers import record_only
+from gamutlib.weights import SHIPPED_REGISTRY, read_registry
+kept = {name for paper in sys.argv[1:] for name in record_only(paper)}
+print(" ".join(name for name in read_registry(SHIPPED_REGISTRY) if name not in kept))
+PYEOF
+}
+
+keep_aside() {  # keep_aside FOLDER PAPER...: the PAPERS' RECORD_ONLY files out of weights/ and the shipped
+  # registry, into FOLDER/<paper>/weights/ with their registry.json (the record is done: what stays is what git tracks)
+  "$PY" - "$@" <<'PYEOF'
+import json, shutil, sys
+from pathlib import Path
+from gamutlib.papers import record_only
+from gamutlib.weights import SHIPPED_REGISTRY, SHIPPED_ROOT, packed_path, plain_path, read_registry
+folder, shipped = Path(sys.argv[1]), read_registry(SHIPPED_REGISTRY)
+for paper in sys.argv[2:]:
+    dest = folder / paper / "weights"
+    kept = read_registry(dest / "registry.json")  # an earlier pack's, when the phase runs again
+    for name in record_only(paper):
+        plain = plain_path(SHIPPED_ROOT, name)
+        packed_path(plain).unlink(missing_ok=True)
+        if name in shipped and plain.exists():
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.move(plain, dest / plain.name)
+            kept[name] = shipped.pop(name)
+    if kept:
+        (dest / "registry.json").write_text(json.dumps(dict(sorted(kept.items())), indent=2, sort_keys=True) + "\n")
+        print(f"{paper}: kept aside {' '.join(sorted(kept))}")
+SHIPPED_REGISTRY.write_text(json.dumps(dict(sorted(shipped.items())), indent=2, sort_keys=True) + "\n")
+PYEOF
+}
+
 if wants train; then
   if [ "$CHECK" != 1 ] && command -v nvidia-cuda-mps-control > /dev/null && nvidia-cuda-mps-control -d > /dev/null 2>&1; then
     say "MPS started"
@@ -183,10 +224,12 @@ if wants lay; then  # the records where the chapters read them; seed 0 of every 
   done
   has eggan && lay_in "$EG_WEIGHTS" $("$PY" -m gamutlib.papers weights eggan) feature_net
   has portraitgan && lay_in "$PG_WEIGHTS" $("$PY" -m gamutlib.papers weights portraitgan)
-  # git tracks the packed form: pack what was copied in (every other name is checked)
-  "$PY" -m gamutlib.cli weights pack > "$WORK/pack-weights.log" 2>&1 \
-    || { say "weights not packed: FAILED ($(tail -1 "$WORK/pack-weights.log"))"; exit 1; }
-  say "laid in: $(ls weights/*.safetensors.xz | wc -l) weights files, packed"
+  # git tracks the packed form: pack what was copied in (every other name is checked), but not
+  # RECORD_ONLY's files: the record reads them plain, and the pack phase keeps them aside
+  shipped=$(shipped_names $PAPERS) && [ -n "$shipped" ] && "$PY" -m gamutlib.cli weights pack $shipped \
+    > "$WORK/pack-weights.log" 2>&1 || { say "weights not packed: FAILED ($(tail -1 "$WORK/pack-weights.log"))"; exit 1; }
+  say "laid in: $(ls weights/*.safetensors.xz | wc -l) weights files, packed; plain for the record only:" \
+    "$(for f in weights/*.safetensors; do [ -f "$f.xz" ] || echo -n "$(basename "$f" .safetensors) "; done)"
 fi
 
 if wants record; then
@@ -203,7 +246,9 @@ if wants pack; then
     for folder in "book/$paper" "book/results/$paper"; do [ -d "$folder" ] && folders+=("$folder"); done
   done
   [ "${#folders[@]}" -gt 0 ] && tar czf "$OUT/record.tgz" "${folders[@]}"
+  keep_aside "$WORK/kept" $PAPERS || { say "record-only weights not kept aside: FAILED"; exit 1; }
   for paper in $PAPERS; do
+    [ -d "$WORK/kept/$paper" ] && tar czf "$OUT/kept-$paper.tgz" -C "$WORK/kept" "$paper"
     files=()
     for name in $("$PY" -m gamutlib.papers weights "$paper") feature_net; do
       [ -f "weights/$name.safetensors.xz" ] && files+=("weights/$name.safetensors.xz")

@@ -17,8 +17,10 @@
 # $OUT/portraitgan-results.tgz unpacks into book/results/ (portraitgan/seeds/*.json,
 # portraitgan/training/<CONFIG>-seed<SEED>/, portraitgan/edit_latency.json).
 # $OUT/portraitgan-weights.tgz holds shipped/ (seed 0 of PortraitGAN, CycleGAN and StarGAN
-# with their registry: copy them to weights/ and their sha256 into
-# gamutlib/weights_registry.json) and ablations/<CONFIG>/ (for the dlib landmark column,
+# with their registry: only PortraitGAN's goes to weights/ and its sha256 into
+# gamutlib/weights_registry.json; CycleGAN and StarGAN are results, not shipped files
+# (portraitgan_tables.RECORD_ONLY), kept outside the tree for a gpu record, as
+# scripts/gpu/record_series.sh does) and ablations/<CONFIG>/ (for the dlib landmark column,
 # measured on a CPU: python -m gamutlib.evaluation.portraitgan_dlib --extra CONFIG=FOLDER).
 set -uo pipefail
 OUT=${OUT:?set OUT to the output folder}

@@ -216,7 +216,7 @@ print("the modality moves the Gram matrices more than the expression does:",
 # sketches show different faces). **StarGAN** "with domain dimension set as
 # two": GANmut's StarGAN unchanged (WGAN-GP, classification and
 # reconstruction losses) with a 2-d code, photo or sketch. Neither takes
-# landmarks: they enter Table 1 (landmarks fixed) only. The shipped widths are
+# landmarks: they enter Table 1 (landmarks fixed) only. Their widths are
 # matched to PortraitGAN's size, so Table 1 compares the methods at equal
 # footing. The ablations are PortraitGAN with one piece removed, each a config
 # of its own:
@@ -233,8 +233,10 @@ show_table({"rows": ablation_rows, "protocol": "gamutlib/models/configs/*.toml [
 # %% [markdown]
 # ## 6. What each generator weighs
 #
-# Only the generator ships (the critics and CycleGAN's backward generator stay
-# behind). Exact parameter counts and fp16 file sizes at the shipped settings.
+# Only the generator is exported (the critics and CycleGAN's backward
+# generator stay behind), and only PortraitGAN's ships: the baselines, like the
+# ablations, are results of the gpu record, not shipped files. Exact parameter
+# counts and fp16 file sizes at the trained settings.
 
 # %%
 size_rows = []
