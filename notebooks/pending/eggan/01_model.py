@@ -45,7 +45,7 @@ from gamutlib.constants import AU_IDS, AU_NAMES
 from gamutlib.faces import random_faces
 from gamutlib.losses.au_levels import au_levels, expected_au, loss_au
 from gamutlib.losses.structural import loss_ms_ssim, ms_ssim_value
-from gamutlib.models.eggan import EGGAN, EGGANConfig, other_face_targets
+from gamutlib.models.eggan import EGGAN, AttributeClassifier, EGGANConfig, Encoder, other_face_targets
 from gamutlib.models.hgan import HGAN
 from gamutlib.nn.feature_net import BenchmarkFeatures, load_benchmark_features
 from gamutlib.reproduce import show_table
@@ -117,13 +117,48 @@ show_table({"rows": rows, "protocol": f"the study's EGGAN at {full.image_size} p
 # The prior is $\mathcal{N}(0, 1)$ per dimension (the paper writes
 # $N(\mu_z, \sigma_z)$ without values; both are settings).
 #
+# Two choices of ours keep $D_z$ from winning at once (choice 11 of
+# `gamutlib/models/eggan.py`). $D_z$ steps once per step of $E$ (phase `Z`,
+# every $n_{critic}$ steps, just before `G`), as an AAE alternates them,
+# rather than five times per step of $E$ beside the image critic. And $E$
+# starts from He et al.'s initialisation: with PyTorch's default its six
+# layers shrink the signal so much that every face starts at nearly the same
+# code, a point that $D_z$ tells from the prior at once and that tells $G$
+# little about the source. The cell below measures that spread on the batch.
+#
+# In a 64 px training run on a CPU (batch 8), after 600 steps $D_z$'s loss
+# was 0.013 and $E$'s adversarial loss 5.2 before these two changes ($D_z$
+# had won by step 350; at balance they sit at $2 \ln 2$ and $\ln 2$), 0.37
+# and 1.96 after them. At 128 px on a GPU (2000 steps, one seed) they stayed
+# in contest from step 800 on ($D_z$ 0.15-0.31, $E$ 2.4-2.8), where the
+# failed run had reached 0.0008 and 9.1 by step 2100. The balance is not
+# settled, though: at 64 px $D_z$ pulls ahead again (0.046 and 4.3 by step
+# 1200), and the codes keep the spread they start with (0.21-0.30), since
+# at weight 1 beside terms weighted 20-100, and at Adam's $10^{-4}$ per step,
+# $E$ does not pull its codes towards the prior. Raising that weight to 10
+# (`lambda_z`) or lowering $D_z$'s rate tenfold (`lr_dz`) changed neither
+# within 600 steps, so the paper's weight and rate stay. The authors' public
+# code never passes $\mathcal{L}^z_{adv}$ to $E$ at all.
+
+# %%
+spread = []
+for init in ("torch", "he"):
+    torch.manual_seed(0)
+    with torch.no_grad():
+        codes = Encoder(size, 16, 128, init)(x)
+    spread.append({"E's initialisation": init, "codes' spread across the faces": f"{float(codes.std(0).mean()):.2g}",
+                   "prior samples' spread": f"{float(torch.randn(len(x), 128).std(0).mean()):.2g}"})
+show_table({"rows": spread, "protocol": f"E at the paper's widths (16-256 channels), {len(x)} faces at {size} px",
+            "seeds": [0]})
+
+# %% [markdown]
 # ## 3. The image critic, Eq. 2
 #
 # Eq. 2 is written with logs, but the paper trains it as WGAN-GP with
 # $\lambda_{gp} = 20$: we use the Wasserstein critic loss and the gradient
 # penalty on interpolates of real and edited faces
-# (`gamutlib.losses.critic_with_gp`); $n_{critic} = 5$ (WGAN-GP's default:
-# the paper does not say).
+# (`gamutlib.losses.critic_with_gp`); $n_{critic} = 5$ for this critic
+# (WGAN-GP's default: the paper does not say).
 #
 # ## 4. The expression constraint, Eq. 3
 #
@@ -133,6 +168,43 @@ show_table({"rows": rows, "protocol": f"the study's EGGAN at {full.image_size} p
 # floor but says "rounding to the nearest integer"; we round. $C_{exp}$ learns
 # the levels from real faces (its own phase, learning rate $2 \cdot 10^{-4}$
 # as stated) and G is pushed to make faces it reads as $u_t$.
+#
+# **A normalised trunk.** The paper says only that the two classifiers are
+# "inspired by VGG19". Ours put BatchNorm after every convolution
+# (VGG-19-BN's layout), and when they score G's edits they run in eval mode,
+# with the running statistics of real faces, so that a batch of edits is
+# never normalised by its own statistics nor shifts those of the real faces.
+# Without normalisation $C_{exp}$ learns nothing: a 3750-step run at 128 px
+# kept its loss at 0.91-1.05, about the entropy of the level prior (68%
+# of the levels are 0), and its edits ignored their targets (PCC 0.005). At
+# PyTorch's initialisation the unnormalised trunk gives every face nearly the
+# same logits (the cell below), so $\mathcal{L}_{au}$ carries no signal to G.
+# Trained alone on 64 px renders (400 steps of batch 8, its own optimiser
+# settings), its cross-entropy on 1024 held-out faces was 0.942 without
+# normalisation, 0.789 with BatchNorm and 0.856 with InstanceNorm, against a
+# prior of 0.931 (the expected level's PCC with the true intensity: 0.00,
+# 0.50 and 0.43). Width 64, a learning rate of $10^{-3}$, a flattened head,
+# levels weighted by frequency and He initialisation without normalisation
+# did not help. $C_{id}$ shares the layout and likewise learnt only with it
+# (256 identities: 5.55 without, chance level, 4.17 with). Inside the
+# training loop at 64 px, $C_{exp}$'s loss on real faces reached 0.79 after
+# 600 steps and 0.62 after 1200 (before: 0.95); it falls below the prior
+# within the first 200 steps, so it needs no warm-up before G uses it. At
+# 128 px on a GPU (2000 steps, one seed, an untrained feature network) it
+# reached 0.58 where the failed run stood at 0.93, and $C_{exp}$ read G's
+# edits closer to their targets (cross-entropy 0.80) than to their sources
+# (1.19): the edits began to follow $u_t$.
+# `tests/test_eggan.py` checks both sides of this on 32 px renders.
+
+# %%
+with torch.no_grad():
+    blind = []
+    for norm in ("none", "batch"):
+        torch.manual_seed(0)
+        probe = AttributeClassifier(len(AU_IDS) * 6, 32, norm)
+        blind.append({"C_exp trunk": norm,
+                      "spread of the logits across the faces": f"{float(probe(x).std(0).mean()):.1e}"})
+show_table({"rows": blind, "protocol": f"untrained C_exp (width 32) on {len(x)} faces at {size} px", "seeds": [0]})
 
 # %%
 levels = au_levels(u_t)
@@ -194,15 +266,19 @@ print("feature maps:", [tuple(f.shape) for f in maps], "-> L_per reads the third
 print(f"MS-SSIM of a face with itself: {float(ms_ssim_value(x, x)):.4f}; loss {float(loss_ms_ssim(x, x)):.4f}")
 print(f"MS-SSIM of the untrained reconstruction: {float(ms_ssim_value(x_rec.detach(), x)):.4f}")
 batch = {"image": x, "aus": aus, "identity": faces["identity"].long() % tiny["n_identities"]}
-d_out, c_out, g_out = m.d_phase(batch, 0), m.c_phase(batch, 0), m.g_phase(batch, 0)  # the gradient penalty needs autograd
-terms = [{"phase": phase, "term": k, "value": round(float(v.detach()), 4)} for phase, out in (("D", d_out), ("C", c_out), ("G", g_out))
-         for k, v in out.items()]
+d_out, c_out = m.d_phase(batch, 0), m.c_phase(batch, 0)  # the gradient penalty needs autograd
+z_out, g_out = m.z_phase(batch, 0), m.g_phase(batch, 0)
+terms = [{"phase": phase, "term": k, "value": round(float(v.detach()), 4)}
+         for phase, out in (("D", d_out), ("C", c_out), ("Z", z_out), ("G", g_out)) for k, v in out.items()]
 show_table({"rows": terms, "protocol": f"one step of each phase on tiny untrained networks at {size} px", "seeds": [0]})
 
 # %% [markdown]
-# The engine runs three phases per step (`EGGAN.phases`): D (D_img and D_z),
-# C (C_exp and C_id on real faces) and, every $n_{critic}$ steps, G (E and
-# G on Eq. 7). The ablations of the paper's Fig. 4 are configurations:
+# The engine runs four phases (`EGGAN.phases`): every step D ($D_{img}$) and
+# C ($C_{exp}$ and $C_{id}$ on real faces), every $n_{critic}$ steps Z
+# ($D_z$) and G (E and G on Eq. 7). Besides the terms of Eq. 7, Z logs how far
+# the codes are from the prior (`code_mean`, `code_std`), and G logs
+# `ce_au_source`, the cross-entropy of the edits' levels against the
+# *source's* AUs: while G ignores $u_t$ it stays below $\mathcal{L}_{au}$. The ablations of the paper's Fig. 4 are configurations:
 # `eggan__no_per` ($\lambda_{per} = 0$), `eggan__no_id` ($\lambda_{id} = 0$)
 # and `eggan__no_msssim` (L1 alone in $\mathcal{L}_{rec}$).
 #
@@ -260,6 +336,11 @@ print("transfer:", tuple(h.transfer(x, x.roll(1, 0), 1.0).shape))
 #   face's AUs in the batch.
 # - **$C_{id}$** learns in its own phase on real faces instead of being
 #   pre-trained; **$C_{exp}$** learns on real faces' rounded AUs.
+# - **The classifiers' trunk** has BatchNorm after each convolution, and they
+#   score edits in eval mode: unnormalised, $C_{exp}$ never got below the
+#   level prior (section 4).
+# - **The AAE**: $E$ starts from He's initialisation and $D_z$ steps once per
+#   step of $E$ (section 2); the loss weights and rates are the paper's.
 # - **$\phi_3$** is the benchmark feature network's third map, not ImageNet
 #   VGG19's (never a judge, section 5); the perceptual distance is squared,
 #   as in Johnson et al., the paper's reference.

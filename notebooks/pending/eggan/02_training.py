@@ -132,7 +132,7 @@ if not runs:
     trainer.fit()
     runs = {"eggan, 6 tiny steps made here (not the record)": read_training_record(out)[trainer.run_dir.name]}
 
-phases = ("D", "C", "G", "H", "K", "F")
+phases = ("D", "Z", "C", "G", "H", "K", "F")  # Z: the latent critic D_z, stepped with the encoder
 for name, entry in runs.items():
     present = [p for p in phases if loss_series(entry["log"], p)]
     fig, axes = plt.subplots(1, max(len(present), 1), figsize=(3.2 * max(len(present), 1), 2.4), squeeze=False,
