@@ -230,6 +230,8 @@ register_paper(Paper(
              "portraitgan__no_texture": "portraitgan", "portraitgan__single_level": "portraitgan",
              "portraitgan__no_backward": "portraitgan"},
     editors={"portraitgan": "gamutlib.models.portraitgan_editor:PortraitGANEditor"},
+    chapters=("notebooks/portraitgan/01_model.py", "notebooks/portraitgan/02_training.py",
+              "notebooks/portraitgan/03_evaluation.py"),
     tables="gamutlib.evaluation.portraitgan_tables:TABLES",
     evaluation="gamutlib.evaluation.portraitgan_tables:open_run",
 ))
@@ -238,8 +240,8 @@ register_paper(Paper(
 # series' `stargan` method and its shipped `stargan` weights: a method belongs
 # to one paper, so it is not declared again here; the evaluation loads it by
 # weights name. `feature_net` trains the perceptual loss's features (never a
-# scoring judge). Its weights names are what scripts/gpu/train_eggan.sh exports;
-# the chapters wait in notebooks/pending/eggan/ until the series is recorded.
+# scoring judge; a training-time network, kept with the record rather than shipped:
+# eggan_tables.RECORD_ONLY). Its weights names are what scripts/gpu/train_eggan.sh exports.
 register_paper(Paper(
     name="eggan",
     title="EGGAN: fine-grained expression manipulation via structured latent space (ICASSP 2021)",
@@ -247,6 +249,7 @@ register_paper(Paper(
              "feature_net": "gamutlib.models.feature_net"},
     weights={"eggan": "eggan", "hgan": "hgan"},
     editors={"eggan": "gamutlib.models.eggan:EGGANEditor"},
+    chapters=("notebooks/eggan/01_model.py", "notebooks/eggan/02_training.py", "notebooks/eggan/03_evaluation.py"),
     tables="gamutlib.evaluation.eggan_tables:TABLES",
     evaluation="gamutlib.evaluation.eggan_tables:open_run",
 ))
@@ -254,10 +257,10 @@ register_paper(Paper(
 
 # The synthesis: no method of its own; one table of every method above, read from the
 # series' records (gamutlib.evaluation.synthesis), and the claims of every series.
-# Its chapter waits in notebooks/pending/synthesis/ until the other series are recorded.
 register_paper(Paper(
     name="synthesis",
     title="Every method on one benchmark: one table, one set of judges",
+    chapters=("notebooks/synthesis/01_all_methods.py",),
 ))
 
 def _main(argv: Sequence[str]) -> int:

@@ -92,6 +92,21 @@ def test_ordering_needs_separation_beyond_the_spread():
     assert ordering_verdict([("A", a, "B", b), ("B", b, "A", a)])[0] == "does not hold"
 
 
+def test_a_one_seed_side_may_borrow_the_other_sides_spread():
+    three = Estimate(1.0, 0.1, 3)
+    # 1.15 alone lies above 1.0 + 0.1, but with the borrowed 0.1 its interval 1.05-1.25 meets 0.9-1.1
+    verdict, why = ordering_verdict([("A", three, "S", Estimate(1.15, None, 1))], borrow_spread=True)
+    assert verdict == "does not hold" and "within the seed spread" in why
+    assert "S has one seed, judged with A's seed spread" in why
+    verdict, why = ordering_verdict([("A", three, "S", Estimate(1.5, None, 1))], borrow_spread=True)
+    assert verdict == "holds" and "A < S beyond the seed spread" in why
+    verdict, _ = ordering_verdict([("S", Estimate(0.5, None, 1), "A", three)], borrow_spread=True)
+    assert verdict == "holds"
+    # two one-seed sides have no spread to lend each other
+    assert ordering_verdict([("S", Estimate(0.5, None, 1), "T", Estimate(1.5, None, 1))],
+                            borrow_spread=True)[0] == "not testable here"
+
+
 def test_reach_and_threshold():
     assert reach_verdict(Estimate(70.0, 4.0, 3), 74.0)[0] == "holds"  # within one spread of the paper
     verdict, why = reach_verdict(Estimate(45.0, 5.0, 3), 91.0)

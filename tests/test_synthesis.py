@@ -227,3 +227,62 @@ def test_an_ablation_does_not_inherit_its_methods_edit_latency(record):
     assert cells["FineGrained"]["latency_ms"].shown() == 15.0
     assert cells["FineGrained, best ablation"]["ed"].reason.startswith("no ablation recorded yet")
     assert cells["FineGrained, best ablation"]["latency_ms"].reason.startswith("not measured")
+
+
+def test_a_record_only_generator_is_left_out_as_a_result_not_a_missing_file(tmp_path, monkeypatch):
+    """CycleGAN is a result of the PortraitGAN series' gpu record: a reader's run says so, and the
+    cpu protocol leaves it out even where its file lies in weights/ (the gpu record's machine)."""
+    from gamutlib.papers import record_only
+
+    cyclegan = next(m for m in syn.METHODS if m.weights == "cyclegan")
+    portrait = next(m for m in syn.METHODS if m.weights == "portraitgan")
+    assert "cyclegan" in record_only() and "portraitgan" not in record_only()
+    # CycleGAN's control cannot ask for an expression, so it never reaches the file check; a
+    # record-only generator that can (FineGrained's ablations) gets the reason
+    ablation = syn.SynthMethod("FineGrained k_MSF 2", "finegrained__kmsf2", "finegrained", "relative_au")
+    assert "finegrained__kmsf2" in record_only()
+    _, left_out = tasks.load_available([cyclegan, portrait, ablation], tmp_path)
+    assert left_out[cyclegan.label] == syn.CANNOT_EXPRESS
+    assert left_out[ablation.label] == "a result of the finegrained series' gpu record, not a shipped file"
+    assert left_out[portrait.label] == "no weights yet (portraitgan.safetensors)"
+    # its file present: the record loads it, the cpu protocol (shipped_only) still leaves it out
+    loaded = []
+    monkeypatch.setattr(tasks, "load_editor", lambda m, *a, **k: loaded.append(m.weights) or object())
+    monkeypatch.setattr("gamutlib.weights.has_weights", lambda root, name: True)
+    models, _ = tasks.load_available([ablation], tmp_path)
+    assert list(models) == [ablation.label] and loaded == ["finegrained__kmsf2"]
+    models, left_out = tasks.load_available([ablation], tmp_path, shipped_only=True)
+    assert not models and left_out[ablation.label].startswith("a result of the finegrained series")
+
+
+def test_training_speed_is_read_from_a_per_seed_training_folder_too(tmp_path):
+    """The GANmut/EGGAN series keep training/<weights>/, PortraitGAN's training/<weights>-seed0/."""
+    for folder, speeds in (("ganmut/training/ganmut", (100.0, 300.0, 200.0)),
+                           ("portraitgan/training/portraitgan-seed0", (50.0, 70.0))):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "log.jsonl").write_text("".join(json.dumps({"step": i, "img_s": v}) + "\n"
+                                                             for i, v in enumerate(speeds)))
+    assert syn.training_img_s(tmp_path, "ganmut", "ganmut") == 200.0
+    assert syn.training_img_s(tmp_path, "portraitgan", "portraitgan") == 60.0
+    assert syn.training_img_s(tmp_path, "portraitgan", "cyclegan") is None
+
+
+def test_the_common_task_reading_sorts_methods_by_what_their_edits_keep():
+    rows = [{"method": "exact edit", "l1_to_exact": 0.0, "ssim_to_exact": 1.0, "accuracy": 100.0, "identity": 100.0},
+            {"method": "A", "l1_to_exact": 0.01, "ssim_to_exact": 0.9, "accuracy": 80.0, "identity": 90.0},
+            {"method": "B, ablation", "l1_to_exact": 0.05, "ssim_to_exact": 0.95, "accuracy": 70.0, "identity": 10.0},
+            {"method": "C", "l1_to_exact": 0.02, "ssim_to_exact": 0.5, "accuracy": 20.0, "identity": 95.0},
+            {"method": "D", "l1_to_exact": 0.09, "ssim_to_exact": 0.4, "accuracy": 10.0, "identity": 5.0}]
+    text = tasks.common_task_reading(rows)
+    assert "A (0.01) by L1, B, ablation (0.95) by SSIM" in text  # the exact edit is the ceiling, not a contender
+    assert "most often on A (80%)" in text and "kept most often by C (95%)" in text
+    assert "person (each on at least 50% of the edits): A." in text
+    assert "cost: B, ablation." in text and "emotion: C." in text and "Neither: D." in text
+    assert tasks.common_task_reading(rows[:1]).startswith("No generator")
+
+
+def test_held_claims_lists_only_what_holds():
+    rows = [{"paper": "eggan", "claim": "straight", "verdict": "holds"},
+            {"paper": "eggan", "claim": "better", "verdict": "does not hold"}]
+    assert syn.held_claims(rows) == "- **eggan**: straight"
+    assert syn.held_claims(rows[1:]) == "No claim holds on this record."

@@ -12,7 +12,10 @@ by one of the rules below, never written by hand:
   interval mean ± std lies wholly below B's; it does not hold when the
   intervals overlap (the seeds cannot tell the two apart) or when A lies
   above B. With fewer than two seeds of either there is no spread to judge
-  by, and the claim is not testable here.
+  by, and the claim is not testable here; a series whose baseline exists as
+  one seed only (EGGAN's StarGAN: another series' shipped seed 0) may judge
+  that seed against the other side's spread instead (``borrow_spread``), the
+  rule its one-seed ablations follow too.
 - ``reach_verdict``: "our number reaches the paper's" holds when mean + std
   (mean - std where lower is better) reaches the paper's value.
 - ``threshold_verdict``: a measure beyond a stated threshold (the measures
@@ -82,17 +85,40 @@ def _fmt(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
-def ordering_verdict(pairs: Sequence[tuple[str, Estimate | None, str, Estimate | None]]) -> tuple[str, str]:
+def _borrowed(a: Estimate, b: Estimate) -> tuple[Estimate, Estimate]:
+    """A one-seed side takes the other side's std (the seed spread of the method it is compared with)."""
+    if a.std is None and b.std is not None:
+        return Estimate(a.mean, b.std, a.n), b
+    if b.std is None and a.std is not None:
+        return a, Estimate(b.mean, a.std, b.n)
+    return a, b
+
+
+def ordering_verdict(pairs: Sequence[tuple[str, Estimate | None, str, Estimate | None]],
+                     borrow_spread: bool = False) -> tuple[str, str]:
     """(verdict, why) of the claim that, in every pair (name_a, a, name_b, b), a < b.
 
     Holds when every a's mean + std lies below b's mean - std; not testable
     when a number is missing or has a single seed; otherwise does not hold,
-    and ``why`` names each pair that failed and how."""
+    and ``why`` names each pair that failed and how. With ``borrow_spread`` a
+    one-seed side is judged with the other side's std instead (not testable
+    only when both sides have one seed), and ``why`` says which seeds lent it."""
     if not pairs:
         raise ValueError("an ordering claim needs at least one pair")
     missing = [f"{na if a is None else nb}" for na, a, nb, b in pairs if a is None or b is None]
     if missing:
         return "not testable here", f"no record of {', '.join(sorted(set(missing)))}"
+    lent = []
+    if borrow_spread:
+        borrowed = []
+        for na, a, nb, b in pairs:
+            assert a is not None and b is not None
+            if (a.std is None) != (b.std is None):
+                one, many = (na, nb) if a.std is None else (nb, na)
+                lent.append(f"{one} has one seed, judged with {many}'s seed spread")
+            a_lent, b_lent = _borrowed(a, b)
+            borrowed.append((na, a_lent, nb, b_lent))
+        pairs = borrowed
     single = sorted({n for na, a, nb, b in pairs for n, e in ((na, a), (nb, b)) if e.std is None})  # type: ignore[union-attr]
     if single:
         return "not testable here", f"one seed only for {', '.join(single)}: no spread to judge the ordering by"
@@ -109,8 +135,8 @@ def ordering_verdict(pairs: Sequence[tuple[str, Estimate | None, str, Estimate |
             failed.append(f"{na} and {nb} within the seed spread ({_fmt(a.mean)} {side} {_fmt(b.mean)}; "
                           f"the means differ by {abs(a.mean - b.mean):.2g}, the spreads add to {a.spread + b.spread:.2g})")
     if failed:
-        return "does not hold", "; ".join(failed + held)
-    return "holds", "; ".join(held)
+        return "does not hold", "; ".join(failed + held + lent)
+    return "holds", "; ".join(held + lent)
 
 
 def reach_verdict(ours: Estimate | None, paper: float | None, higher_is_better: bool = True,

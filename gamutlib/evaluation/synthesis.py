@@ -40,7 +40,7 @@ from gamutlib.constants import EMOTIONS
 from gamutlib.evaluation.claims import VERDICTS, Estimate, estimate, verdict_counts
 
 PAPER = "synthesis"
-CHAPTER = "notebooks/pending/synthesis/01_all_methods.py"
+CHAPTER = "notebooks/synthesis/01_all_methods.py"
 CONFIGS = Path(__file__).resolve().parents[1] / "models" / "configs"
 #: The series whose records the synthesis reads, in the book's order.
 SERIES = ("ganmut", "eggan", "finegrained", "portraitgan")
@@ -231,9 +231,12 @@ def edit_latency_ms(record_dir: str | Path, series: str, method: str) -> float |
 
 
 def training_img_s(record_dir: str | Path, series: str, weights: str) -> float | None:
-    """Median images/s over the logged steps of the shipped run (``<series>/training/<weights>/log.jsonl``)."""
-    path = Path(record_dir) / series / "training" / weights / "log.jsonl"
-    if not path.exists():
+    """Median images/s over the logged steps of the shipped run (``<series>/training/<weights>/log.jsonl``,
+    or ``<weights>-seed0/`` where the series keeps a folder per seed, as PortraitGAN's)."""
+    folder = Path(record_dir) / series / "training"
+    path = next((folder / name / "log.jsonl" for name in (weights, f"{weights}-seed0")
+                 if (folder / name / "log.jsonl").exists()), None)
+    if path is None:
         return None
     speeds = [json.loads(line).get("img_s") for line in path.read_text().splitlines() if line.strip()]
     kept = [float(s) for s in speeds if s is not None]
@@ -376,7 +379,10 @@ def write_all_methods(record_dir: str | Path, results_dir: str | Path, sizes: Ma
     seeds = sorted({int(r["seed"]) for s in SERIES for rs in seed_records(record_dir, s).values() for r in rs})
     protocol = ("every cell read from the series' gpu-profile seed records (mean ± sample std over seeds; one value "
                 "where one measurement exists), edit latency from <series>/edit_latency.json (fp32, 2 threads), "
-                "training img/s the median of <series>/training/<weights>/log.jsonl, parameters and fp16 MB "
+                "training img/s the median of <series>/training/<weights>/log.jsonl (or <weights>-seed0/) as each "
+                "series was trained (the FineGrained, EGGAN and PortraitGAN records trained 11 to 17 runs side by "
+                "side on one GPU): how fast each trained here, not a speed benchmark (gamut bench train is one), "
+                "parameters and fp16 MB "
                 "computed from each shipped config; series recorded: " + (", ".join(recorded) or "none")
                 + "; columns: " + "; ".join(f"{m.column} = {m.label} ({'higher' if m.higher_is_better else 'lower'}"
                                              " is better)" for m in METRICS))
@@ -437,6 +443,14 @@ def reading(counts: Sequence[Mapping[str, Any]]) -> str:
     if waiting:
         text += f" Not recorded yet: {', '.join(waiting)}."
     return text.strip()
+
+
+def held_claims(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The claims that hold, by series, as a Markdown list (from scoreboard rows)."""
+    held = [r for r in rows if r["verdict"] == "holds"]
+    if not held:
+        return "No claim holds on this record."
+    return "\n".join(f"- **{r['paper']}**: {r['claim']}" for r in held)
 
 
 def write_scoreboard(record_dir: str | Path, results_dir: str | Path, producer: str = CHAPTER) -> tuple[Path, list[dict[str, str]]]:

@@ -8,6 +8,14 @@ control kind (``to_control``) from the renderer's own mapping of emotions to
 AUs (gamutlib.faces.emotion), for the same held-out faces; the renderer also
 draws each face with the target AUs, the exact edit every method is scored
 against (``common_task_rows``).
+
+The common task runs where the chapter runs (a GPU where there is one; the
+CPU of a reader's run). A generator the repository does not ship (an ablation or a
+baseline that is a result of its series' gpu record, ``gamutlib.papers.record_only``)
+is left out of a reader's run with that reason; the gpu record also scores
+the cpu protocol (``common_task_cpu_protocol``: the cpu profile's faces and
+the shipped generators only, true fp32), which a reader's
+``gamut reproduce --profile cpu`` repeats and is compared with.
 """
 
 from __future__ import annotations
@@ -22,6 +30,9 @@ import torch
 
 from gamutlib.constants import EMOTIONS
 from gamutlib.evaluation.synthesis import CANNOT_EXPRESS, CHAPTER, CONTROLS, PAPER, SynthMethod, can_express
+
+#: The cpu protocol's table is the common task's name with this suffix (as the series' twins).
+CPU_PROTOCOL_SUFFIX = "_cpu_protocol"
 
 
 # ----------------------------------------------------------------- one target expression, every control
@@ -132,7 +143,8 @@ def edit_common(method: SynthMethod, model: Any, task: CommonTask, images: torch
         target_class = torch.full((len(images),), task.emotion, dtype=torch.long, device=images.device)
         return model.edit(images, reference.to(images.device), task.target_aus.to(images.device), target_class)
     if method.control in ("au", "relative_au"):  # FineGrained's generators take (u_src, u_tgt) and form their own input
-        return model.edit(images, task.source_aus, task.source_aus + to_control(task, "relative_au")["delta"])
+        source = task.source_aus.to(images.device)
+        return model.edit(images, source, source + to_control(task, "relative_au")["delta"].to(images.device))
     if method.control == "landmarks":
         from gamutlib.evaluation.portraitgan import translate
 
@@ -140,18 +152,30 @@ def edit_common(method: SynthMethod, model: Any, task: CommonTask, images: torch
     raise ValueError(f"{method.label}: control {method.control!r} {CANNOT_EXPRESS}")
 
 
+def not_shipped(method: SynthMethod) -> str:
+    """Why a record-only generator is absent from a reader's run."""
+    return f"a result of the {method.series} series' gpu record, not a shipped file"
+
+
 def load_available(methods: Sequence[SynthMethod], weights_dir: str | Path = "weights", allow_fallback: bool = False,
-                   device: Any = "cpu") -> tuple[dict[str, tuple[SynthMethod, Any]], dict[str, str]]:
+                   device: Any = "cpu", shipped_only: bool = False) -> tuple[dict[str, tuple[SynthMethod, Any]], dict[str, str]]:
     """The generators that can attempt an expression edit and have weights (or, where
-    ``allow_fallback``, an untrained stand-in, labelled so): ({label: (method, model)}, {label: why left out})."""
+    ``allow_fallback``, an untrained stand-in, labelled so): ({label: (method, model)}, {label: why left out}).
+    ``shipped_only`` leaves out the record-only generators even where their files lie in
+    ``weights_dir`` (the cpu protocol: what a reader's checkout holds)."""
+    from gamutlib.papers import record_only
     from gamutlib.weights import has_weights
 
+    kept = set(record_only())
     models, left_out = {}, {}
     for m in methods:
         if not can_express(m.control, "emotion_class"):
             left_out[m.label] = CANNOT_EXPRESS
             continue
         shipped = has_weights(weights_dir, m.weights)
+        if m.weights in kept and (shipped_only or not shipped):
+            left_out[m.label] = not_shipped(m)
+            continue
         if not shipped and not allow_fallback:
             left_out[m.label] = f"no weights yet ({m.weights}.safetensors)"
             continue
@@ -185,10 +209,12 @@ def common_faces(n_faces: int, size: int = 128, seed: int = 1234) -> CommonFaces
 
 
 def edit_all(models: Mapping[str, tuple[SynthMethod, Any]], faces: CommonFaces, emotion: str, intensity: float,
-             size: int = 128) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """The exact edit of ``faces`` towards ``emotion`` at ``intensity``, and every model's edit."""
+             size: int = 128, device: Any = "cpu") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The exact edit of ``faces`` towards ``emotion`` at ``intensity``, and every model's edit
+    (made on ``device``, where the models are; returned on the CPU)."""
     task = common_task(faces.identity, faces.aus, emotion, intensity, size)
-    edits = {label: edit_common(m, model, task, faces.image, faces.reference_identity).clamp(-1, 1)
+    images = faces.image.to(device)
+    edits = {label: edit_common(m, model, task, images, faces.reference_identity).clamp(-1, 1).cpu()
              for label, (m, model) in models.items()}
     return truth_of(task), edits
 
@@ -206,7 +232,7 @@ def common_edits(methods: Sequence[SynthMethod], n_faces: int = 3, emotion: str 
 
 def common_task_rows(models: Mapping[str, tuple[SynthMethod, Any]], faces: CommonFaces, emotions: Sequence[str],
                      emotion_judge: Any, identity_judge: Any, intensity: float = 1.0, size: int = 128,
-                     chunk_size: int = 64) -> list[dict[str, Any]]:
+                     chunk_size: int = 64, device: Any = "cpu") -> list[dict[str, Any]]:
     """The same edits scored for every method: L1 and SSIM to the exact edit ([0, 1] pixels), the
     emotion judge's accuracy on the asked class (%), identity verification of (source, edit) (%),
     over every face and asked emotion; "exact edit" first (the judges' own floor)."""
@@ -217,7 +243,7 @@ def common_task_rows(models: Mapping[str, tuple[SynthMethod, Any]], faces: Commo
 
     truths, outs, asked = [], {label: [] for label in models}, []
     for emotion in emotions:
-        truth, edits = edit_all(models, faces, emotion, intensity, size)
+        truth, edits = edit_all(models, faces, emotion, intensity, size, device)
         truths.append(truth)
         asked.append(torch.full((len(truth),), EMOTIONS.index(emotion), dtype=torch.long))
         for label, images in edits.items():
@@ -226,11 +252,11 @@ def common_task_rows(models: Mapping[str, tuple[SynthMethod, Any]], faces: Commo
     sources = faces.image.repeat(len(emotions), 1, 1, 1)
 
     def row(label: str, images: torch.Tensor) -> dict[str, Any]:
-        probs = map_batches(emotion_judge.probs, images, chunk_size, "cpu")
+        probs = map_batches(emotion_judge.probs, images, chunk_size, device)
         return {"method": label, "l1_to_exact": round(l1_error(images, truth), 5),
                 "ssim_to_exact": round(float(ssim(images, truth)), 4),
                 "accuracy": round(100.0 * float((probs.argmax(1) == asked).float().mean()), 2),
-                "identity": round(judge_verification(identity_judge, sources, images, chunk_size, "cpu"), 2),
+                "identity": round(judge_verification(identity_judge, sources, images, chunk_size, device), 2),
                 "n_edits": int(images.shape[0])}
 
     return [row("exact edit", truth), *(row(label, torch.cat(images)) for label, images in outs.items())]
@@ -238,8 +264,9 @@ def common_task_rows(models: Mapping[str, tuple[SynthMethod, Any]], faces: Commo
 
 def write_common_task(results_dir: str | Path, rows: Sequence[Mapping[str, Any]], faces: CommonFaces,
                       emotions: Sequence[str], sources: Mapping[str, str], left_out: Mapping[str, str],
-                      producer: str = CHAPTER) -> Path:
-    """``{results_dir}/synthesis/common_task.json``: the same edit asked of every method."""
+                      producer: str = CHAPTER, name: str = "common_task") -> Path:
+    """``{results_dir}/synthesis/<name>.json``: the same edit asked of every method (``name``
+    "common_task", or its cpu protocol "common_task" + CPU_PROTOCOL_SUFFIX)."""
     from gamutlib.reproduce.tables import write_table
 
     protocol = (f"{len(faces.image)} held-out neutral frontal faces (test identities from 1234, default light, "
@@ -249,9 +276,74 @@ def write_common_task(results_dir: str | Path, rows: Sequence[Mapping[str, Any]]
                 "judge's argmax equals the asked class; identity: the shipped identity judge calls (source, edit) "
                 "one person; generators from " + (", ".join(f"{k}: {v}" for k, v in sources.items()) or "none")
                 + "; left out: " + (", ".join(f"{k} ({v})" for k, v in left_out.items()) or "none"))
-    return write_table(results_dir, PAPER, "common_task", rows=list(rows),
+    return write_table(results_dir, PAPER, name, rows=list(rows),
                        paper_numbers={"source": "none: no paper asked every method for the same edit"},
                        protocol=protocol, seeds=[0], tolerance={"abs": 0.005, "rel": 0.02,
                                                                 "columns": {"accuracy": {"abs": 3.0},
                                                                             "identity": {"abs": 3.0}}},
                        producer=producer)
+
+
+def run_common_task(methods: Sequence[SynthMethod], sizes: Any, weights_dir: str | Path = "weights",
+                    results_dir: str | Path = "book/results", name: str = "common_task",
+                    shipped_only: bool = False, device: Any = "cpu") -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Load the generators and judges on ``device``, edit ``sizes.n_task_faces`` faces towards each of
+    ``sizes.task_emotions``, score and write the table ``name``: (rows, {label: why left out})."""
+    from gamutlib.judges.loading import load_emotion_judge, load_identity_judge
+
+    models, left_out = load_available(methods, weights_dir, allow_fallback=sizes.stand_ins, device=device,
+                                      shipped_only=shipped_only)
+    faces = common_faces(sizes.n_task_faces, sizes.image_size)
+    rows = common_task_rows(models, faces, sizes.task_emotions, load_emotion_judge(device), load_identity_judge(device),
+                            size=sizes.image_size, device=device)
+    write_common_task(results_dir, rows, faces, sizes.task_emotions,
+                      {label: model.source for label, (m, model) in models.items()}, left_out, name=name)
+    return rows, left_out
+
+
+def write_cpu_protocol(methods: Sequence[SynthMethod], profile: str, weights_dir: str | Path = "weights",
+                       results_dir: str | Path = "book/results", device: Any = "cpu") -> Path | None:
+    """The common task on the cpu profile's faces with the shipped generators only, in true fp32,
+    as ``common_task_cpu_protocol``: written on the cpu and gpu profiles (never on smoke), so a
+    reader's CPU run is compared with the gpu record."""
+    from gamutlib.devices import plain_fp32
+    from gamutlib.evaluation.synthesis import SIZES
+    from gamutlib.reproduce.profiles import by_profile
+
+    if profile == "smoke":
+        return None
+    name = "common_task" + CPU_PROTOCOL_SUFFIX
+    with plain_fp32():
+        run_common_task(methods, by_profile(SIZES, "cpu"), weights_dir, results_dir, name=name, shipped_only=True,
+                        device=device)
+    return Path(results_dir) / PAPER / f"{name}.json"
+
+
+#: The common task's reading: an edit "reaches the emotion" or "keeps the person" when at least
+#: half of its edits are judged so (the exact edit, the judges' ceiling, reaches both on every face).
+HALF = 50.0
+
+
+def common_task_reading(rows: Sequence[Mapping[str, Any]]) -> str:
+    """A few sentences on the common task, every name and number taken from ``rows``
+    (``common_task_rows``: "exact edit" first)."""
+    methods = [r for r in rows if r["method"] != "exact edit"]
+    if not methods:
+        return "No generator attempted the common task on this run."
+
+    def best(column: str, higher: bool, unit: str = "") -> str:
+        top = (max if higher else min)(methods, key=lambda r: r[column])
+        return f"{top['method']} ({top[column]:g}{unit})"
+
+    def names(chosen: Sequence[Mapping[str, Any]]) -> str:
+        return "; ".join(r["method"] for r in chosen) or "none"  # a label may hold a comma
+
+    both = [r for r in methods if r["accuracy"] >= HALF and r["identity"] >= HALF]
+    emotion_only = [r for r in methods if r["accuracy"] >= HALF > r["identity"]]
+    person_only = [r for r in methods if r["identity"] >= HALF > r["accuracy"]]
+    neither = [r for r in methods if r["accuracy"] < HALF and r["identity"] < HALF]
+    return (f"Closest to the exact edit: {best('l1_to_exact', False)} by L1, {best('ssim_to_exact', True)} by SSIM; "
+            f"the asked class read most often on {best('accuracy', True, '%')}, the person kept most often by "
+            f"{best('identity', True, '%')}. Reaching the emotion and keeping the person (each on at least "
+            f"{HALF:g}% of the edits): {names(both)}. The emotion at the person's cost: {names(emotion_only)}. "
+            f"The person without the emotion: {names(person_only)}. Neither: {names(neither)}.")

@@ -86,9 +86,10 @@ show_table({"rows": rows, "protocol": "the series' config files (model keys not 
 # What differs: the data (renders and their exact AUs), the perceptual
 # features (the benchmark feature network, not ImageNet VGG19), the widths,
 # and the length: the paper trains 400 RaFD epochs (about 20 hours on one
-# RTX 2080 Ti); the study gives every generator 10k steps, three seeds of
-# each, the learning rate decaying linearly over the second half as in the
-# paper.
+# RTX 2080 Ti); the study's configs give every generator 10k steps (the
+# recorded runs: 8k, what fit one GPU session beside the PortraitGAN
+# series), three seeds of each, the learning rate decaying linearly over the
+# second half of the run as in the paper.
 
 # %%
 show_table({"rows": [{"setting": k, "paper": str(v)} for k, v in PAPER_TRAINING.items()],

@@ -348,7 +348,9 @@ print("transfer:", tuple(h.transfer(x, x.roll(1, 0), 1.0).shape))
 #   (0.5, 0.999): the paper gives neither.
 # - **Widths**: G, D_img and the classifiers are narrower than a VGG19 and
 #   set for the tree budget and a live slider; E keeps the paper's layout.
-# - **Training length**: 10k steps at batch 8 (the study's budget), not 400
-#   RaFD epochs; the learning rate decays linearly over the second half as in
-#   the paper.
+# - **Training length**: the configs plan 10k steps at batch 8 (the study's
+#   budget), not 400 RaFD epochs; the recorded runs stopped at 8k, what fit
+#   one GPU session beside the PortraitGAN series (the training chapter reads
+#   each run's length from its log); the learning rate decays linearly over
+#   the second half of the run as in the paper.
 # - **StarGAN** is trained on the benchmark's 7 classes (the paper's RaFD: 8).
