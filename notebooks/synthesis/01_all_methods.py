@@ -157,7 +157,9 @@ Markdown(tasks.common_task_reading(rows))
 # %%
 twin = tasks.write_cpu_protocol(methods, profile, weights_dir, results_dir, device=device)
 if twin is not None:
-    show_table(read_table(results_dir, syn.PAPER, twin.stem))
+    display(show_table(read_table(results_dir, syn.PAPER, twin.stem)))
+else:
+    print("smoke profile: no cpu protocol (its generators may be untrained stand-ins)")
 
 # %% [markdown]
 # ## Emotion against identity
