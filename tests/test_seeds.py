@@ -1,5 +1,6 @@
 """Seed records of the GANmut series: written, read back, summarised, compared."""
 
+import gzip
 import json
 import statistics
 
@@ -109,8 +110,15 @@ def test_seed_logs_are_read_per_generator_in_seed_order(tmp_path):
     for seed in (2, 0, 10):
         (folder / f"ganmut_rho1-seed{seed}.jsonl").write_text(json.dumps({"step": 100, "G/loss_cls": seed}) + "\n")
     (folder / "notes.txt").write_text("not a log")
+    # the record keeps finished logs gzipped: read alike
+    (folder / "ganmut_rho1-seed5.jsonl.gz").write_bytes(gzip.compress(b'{"step": 100, "G/loss_cls": 5}\n'))
     logs = read_seed_logs(tmp_path)
     assert list(logs) == ["ganmut_rho1"]
-    assert [seed for seed, _ in logs["ganmut_rho1"]] == [0, 2, 10]
+    assert [seed for seed, _ in logs["ganmut_rho1"]] == [0, 2, 5, 10]
+    assert logs["ganmut_rho1"][2][1] == [{"step": 100, "G/loss_cls": 5}]
+    # one seed in both forms is read once, from the plain (newer) file
+    (folder / "ganmut_rho1-seed2.jsonl.gz").write_bytes(gzip.compress(b'{"step": 1}\n'))
+    again = read_seed_logs(tmp_path)["ganmut_rho1"]
+    assert [seed for seed, _ in again] == [0, 2, 5, 10] and again[1][1] == [{"step": 100, "G/loss_cls": 2}]
     assert logs["ganmut_rho1"][1][1] == [{"step": 100, "G/loss_cls": 2}]
     assert read_seed_logs(tmp_path / "nothing") == {}

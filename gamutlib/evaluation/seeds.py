@@ -181,13 +181,17 @@ def start_ablation_rows(paper_start: Mapping[str, Any], sharp: Iterable[Mapping[
 
 
 def read_seed_logs(results_dir: str | Path) -> dict[str, list[tuple[int, list[dict[str, Any]]]]]:
-    """Every seed's training log (``seeds/logs/<name>-seed<k>.jsonl``) by generator, seeds in order."""
+    """Every seed's training log (``seeds/logs/<name>-seed<k>.jsonl``, or ``.jsonl.gz`` as the record keeps
+    them) by generator, seeds in order."""
     from gamutlib.training.run_folder import JsonlLog
 
     logs: dict[str, list[tuple[int, list[dict[str, Any]]]]] = {}
     folder = seeds_dir(results_dir) / "logs"
-    for path in sorted(folder.glob("*-seed*.jsonl")) if folder.is_dir() else []:
-        name, seed = path.stem.rsplit("-seed", 1)
+    paths: dict[tuple[str, str], Path] = {}
+    for pattern in ("*-seed*.jsonl.gz", "*-seed*.jsonl"):  # a plain log (a newer run's) wins over a gzipped one
+        for path in folder.glob(pattern) if folder.is_dir() else []:
+            paths[tuple(path.name.split(".jsonl")[0].rsplit("-seed", 1))] = path  # type: ignore[index]
+    for (name, seed), path in sorted(paths.items()):
         if seed.isdigit():
             logs.setdefault(name, []).append((int(seed), JsonlLog(path).read()))
     return {name: sorted(runs, key=lambda run: run[0]) for name, runs in sorted(logs.items())}

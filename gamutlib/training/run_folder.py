@@ -3,6 +3,7 @@ samples/*.png and checkpoints/ (the stylegan2-ada layout)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from pathlib import Path
@@ -56,9 +57,11 @@ class JsonlLog:
             f.write(json.dumps(record, sort_keys=True) + "\n")
 
     def read(self) -> list[dict[str, Any]]:
+        """The records; a ``.gz`` path is read through gzip (the record keeps finished logs compressed)."""
         if not self.path.exists():
             return []
-        return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+        text = gzip.decompress(self.path.read_bytes()).decode() if self.path.suffix == ".gz" else self.path.read_text()
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
 
     def truncate_after(self, step: int) -> None:
         if not self.path.exists():
