@@ -18,10 +18,7 @@ SOURCES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").gl
 # once re-recorded on a GPU (`gamut reproduce --profile gpu --only benchmark`,
 # `... --only ganmut`). strict=True: a notebook that passes after the
 # re-record fails here until its line is deleted, so empty these lists then.
-AWAITS_RERECORD_TABLES: dict[str, str] = {
-    "book/portraitgan/03_evaluation.ipynb": "dlib's landmark table (landmark_edits_dlib.json) is measured on a CPU after "
-                                            "the gpu record (the GPU machine has no dlib); the next gpu re-record shows it",
-}
+AWAITS_RERECORD_TABLES: dict[str, str] = {}
 AWAITS_RERECORD_NOISE: dict[str, str] = {}
 
 

@@ -14,7 +14,7 @@ from gamutlib.evaluation.claims import (VERDICTS, Estimate, claim_row, estimate,
 from gamutlib.evaluation.ganmut_claims import ORDER_CLAIMS, ganmut_claims, spearman_threshold
 from gamutlib.evaluation.ganmut_records import paper_values, read_records
 from gamutlib.evaluation.precision import bf16_records, fp32_record, precision_rows
-from gamutlib.evaluation.training_length import (paper_numbers, read_training_length, shipped_records,
+from gamutlib.evaluation.training_length import (paper_numbers, read_training_length, seed0_records,
                                                  training_length_rows)
 from gamutlib.reproduce import read_table
 
@@ -184,7 +184,7 @@ def test_training_length_rows_and_absent_folder(record, tmp_path):
     long = read_training_length(record)
     assert [(r["name"], r["iterations"]) for r in long] == [("gganmut", 10000), ("gganmut", 30000), ("gganmut", 100000),
                                                            ("stargan", 10000), ("stargan", 30000), ("stargan", 100000)]
-    rows = training_length_rows(long, shipped_records(record))
+    rows = training_length_rows(long, seed0_records(record))
     assert [r["method"] for r in rows] == ["StarGAN"] * 4 + ["GGANmut"] * 4
     assert rows[0]["run"].startswith("10k schedule, end (LR decayed") and rows[0]["accuracy"] == 90.0
     assert rows[1]["run"] == "100k run, mid-run (LR not decayed, seed 0)" and rows[1]["accuracy"] == 5.0
@@ -226,7 +226,7 @@ def test_precision_rows(record):
 def test_training_length_verdicts():
     from gamutlib.evaluation.training_length import training_length_verdicts
 
-    rows = [{"method": "GANmut", "iterations": 10000, "run": "10k schedule, end (LR decayed to 0; the shipped seed 0)",
+    rows = [{"method": "GANmut", "iterations": 10000, "run": "10k schedule, end (LR decayed to 0; seed 0 of the 10k study)",
              "accuracy": 99.0, "fed": 1.0, "ere_setting1": None, "ere_setting2": None, "smoothness": 0.3},
             {"method": "GANmut", "iterations": 10000, "run": "100k run, mid-run", "accuracy": 40.0, "fed": 40.0,
              "ere_setting1": None, "ere_setting2": None, "smoothness": 0.3},
@@ -285,7 +285,7 @@ def test_training_length_reading_follows_the_rows():
         return {"method": method, "iterations": it, "run": run, "accuracy": None, "fed": fed,
                 "ere_setting1": None, "ere_setting2": None, "smoothness": None}
 
-    rows = [row("StarGAN", 10000, 12.0, "10k schedule, end (LR decayed to 0; the shipped seed 0)"),
+    rows = [row("StarGAN", 10000, 12.0, "10k schedule, end (LR decayed to 0; seed 0 of the 10k study)"),
             row("StarGAN", 10000, 11.0, "65k run, mid-run"), row("StarGAN", 65000, 5.0),
             row("GANmut", 10000, 40.0, "65k run, mid-run"), row("GANmut", 65000, 9.0)]
     paper = {"StarGAN": {"fed": 4.89}, "GANmut": {"fed": 0.71}}
@@ -312,7 +312,7 @@ def test_two_long_runs_of_one_method_stay_apart(record):
                                                           run_id="B"))
     _write(folder / "stargan-it41000.json", _record("stargan", iterations=41000, planned_steps=100000, run_id="A"))
     long = read_training_length(record)
-    rows = training_length_rows(long, shipped_records(record))
+    rows = training_length_rows(long, seed0_records(record))
     assert [r["run"] for r in rows if r["method"] == "GANmut"][1:] == [
         "run A: 100k run, mid-run (LR not decayed, seed 0)", "run B: 100k run, end (LR decayed to 0, seed 0)"]
     assert [run_of(r) for r in rows if r["method"] == "StarGAN"] == ["", "A", "A", "B"]
@@ -327,3 +327,35 @@ def test_two_long_runs_of_one_method_stay_apart(record):
     markers = sorted({line.get_marker() for line in acc_ax.lines if line.get_linestyle() == "-"})
     assert markers == ["D", "o"]  # a line per run: circles for run A, diamonds for run B
     assert "run B" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_shipped_records_follow_the_registry(tmp_path):
+    """A shipped file's run record is the one its registry entry names (a long
+    run's), else seed 0 of the 10k study; a named record that is missing is an error."""
+    from gamutlib.evaluation.ganmut_records import shipped_records, trained_as
+
+    results = tmp_path / "results"
+    _write(results / "ganmut" / "training_length" / "ganmut-it100000.json",
+           {"name": "ganmut", "seed": 0, "iterations": 100000, "run_id": "B", "profile": "gpu"})
+    _write(results / "ganmut" / "seeds" / "ganmut-seed0.json", {"name": "ganmut", "seed": 0, "iterations": 10000, "profile": "gpu"})
+    _write(results / "ganmut" / "seeds" / "ganimation-seed0.json",
+           {"name": "ganimation", "seed": 0, "iterations": 10000, "profile": "gpu"})
+    weights = tmp_path / "w"
+    _write(weights / "registry.json", {"ganmut": {"sha256": "x", "record": "ganmut/training_length/ganmut-it100000.json"},
+                                       "ganimation": {"sha256": "y"}})
+    got = shipped_records(results, weights, ["ganmut", "ganimation", "stargan"])
+    assert sorted(got) == ["ganimation", "ganmut"]  # stargan has no record at all: left out
+    assert got["ganmut"]["iterations"] == 100000 and got["ganmut"]["record_file"] == "ganmut/training_length/ganmut-it100000.json"
+    assert trained_as(got["ganmut"]) == "100k iterations, run B, seed 0"
+    assert trained_as(got["ganimation"]) == "10k iterations, seed 0"
+    _write(weights / "registry.json", {"ganmut": {"record": "ganmut/training_length/ganmut-it5.json"}})
+    with pytest.raises(FileNotFoundError, match="names its record"):
+        shipped_records(results, weights, ["ganmut"])
+
+
+def test_gamut_claims_name_the_run_they_measured(record):
+    truth = [{"method": "ganmut", "trained": "100k iterations, run B, seed 0", "direction_spearman": 0.6,
+              "rho_intensity_mean_r": 0.95, "compound_mean_share_min": 0.3}]
+    rows = [r for r in ganmut_claims(read_records(record / "ganmut" / "seeds"), paper_values(record), truth)
+            if r["claim"].startswith("Gamut, GANmut")]
+    assert len(rows) == 3 and all("the shipped generator, 100k iterations, run B, seed 0 only" in r["why"] for r in rows)

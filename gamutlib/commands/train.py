@@ -118,6 +118,11 @@ def train(method, config_file, steps, resume, out, max_minutes, seed, device, ex
         result = trainer.fit()
     except NonFiniteLossError as err:
         raise click.ClickException(str(err)) from None
+    finally:
+        import torch.distributed as dist
+
+        if dist.is_initialized():  # under torchrun: leave the process group cleanly (NCCL warns otherwise)
+            dist.destroy_process_group()
     if trainer.world.is_main:
         if result.get("stopped_early"):
             click.echo(f"stopped at step {trainer.step}; continue with: gamut train {method} --resume {trainer.run_dir}")

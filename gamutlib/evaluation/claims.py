@@ -13,7 +13,7 @@ by one of the rules below, never written by hand:
   intervals overlap (the seeds cannot tell the two apart) or when A lies
   above B. With fewer than two seeds of either there is no spread to judge
   by, and the claim is not testable here; a series whose baseline exists as
-  one seed only (EGGAN's StarGAN: another series' shipped seed 0) may judge
+  one seed only (EGGAN's StarGAN: another series' shipped run) may judge
   that seed against the other side's spread instead (``borrow_spread``), the
   rule its one-seed ablations follow too.
 - ``reach_verdict``: "our number reaches the paper's" holds when mean + std

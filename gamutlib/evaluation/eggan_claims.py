@@ -14,7 +14,7 @@ The claims (Tang et al., ICASSP 2021, Sec. 4.2-4.4):
 
 Our numbers are the seed records (``gamut evaluate eggan NAME --seed K`` on
 the GPU, mean ± std over the training seeds) and one-seed ablation records.
-StarGAN is the GANmut series' shipped seed 0 only, measured live by the
+StarGAN is the GANmut series' shipped generator only (one run), measured live by the
 chapter (its other seeds are that series' results, not shipped files): an
 ordering against it judges that one seed with the other method's seed spread
 (``ordering_verdict(borrow_spread=True)``), as the one-seed ablations are

@@ -202,8 +202,9 @@ def ganmut_claims(seed_records: Sequence[Mapping[str, Any]], paper: Mapping[str,
         for text, key, threshold, rule in gamut_rules:
             value = None if row is None else row.get(key)
             verdict, why = threshold_verdict(value, threshold, key, rule)
-            if row is not None:
-                why += "; seed 0 only (no spread recorded)"
+            if row is not None:  # measured on the shipped generator, whose run the row names
+                trained = f"the shipped generator, {row['trained']}" if row.get("trained") else "seed 0"
+                why += f"; {trained} only (no spread recorded)"
             if name == "gganmut" and key == "rho_intensity_mean_r":
                 why += "; for GGANmut rho walks our segment from mu_neutral to mu_c (the paper gives it no intensity)"
             rows.append(claim_row(

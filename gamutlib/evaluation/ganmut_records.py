@@ -98,3 +98,31 @@ def paper_values(record_dir: str | Path) -> dict[str, dict[str, float | None]]:
         if isinstance(row, Mapping):
             out.setdefault(method, {})["smoothness"] = _mean(row.values())
     return out
+
+
+def shipped_records(record_dir: str | Path, weights_dir: str | Path, names: Any) -> dict[str, dict[str, Any]]:
+    """The run record of each shipped generator in ``names``: the file its
+    registry entry names (``"record"``, relative to ``record_dir``: e.g. a long
+    run's ``training_length/<name>-it100000.json``), else its 10k seed 0
+    (``seeds/<name>-seed0.json``). A name with neither is left out. Each record
+    gains ``record_file`` (where it was read) so a table can say which run a
+    shipped file is."""
+    from gamutlib.weights import read_registry, registry_path
+
+    registry = read_registry(registry_path(weights_dir))
+    out = {}
+    for name in names:
+        named = (registry.get(name) or {}).get("record")
+        path = Path(record_dir) / named if named else Path(record_dir) / "ganmut" / "seeds" / f"{name}-seed0.json"
+        if named and not path.exists():
+            raise FileNotFoundError(f"the registry entry of {name} names its record {named}, not under {record_dir}")
+        if path.exists():
+            record = json.loads(path.read_text())
+            out[name] = {**record, "name": name, "record_file": str(path.relative_to(record_dir))}
+    return out
+
+
+def trained_as(record: Mapping[str, Any]) -> str:
+    """How a run record's generator was trained, in words: "100k iterations, run B, seed 0"."""
+    run = f", run {record['run_id']}" if record.get("run_id") else ""
+    return f"{int(record['iterations']) // 1000}k iterations{run}, seed {record.get('seed', 0)}"

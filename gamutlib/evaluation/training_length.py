@@ -6,8 +6,8 @@ have more than one long run (e.g. one stopped by a time limit mid-schedule and
 one that completed it); a record's ``run_id`` tells them apart. Two kinds of
 point must not be confused:
 
-- the shipped 10k runs (``seeds/<name>-seed0.json``) follow the paper's
-  schedule shrunk to 10k: their learning rate has decayed to 0 at the end;
+- seed 0 of the 10k study (``seeds/<name>-seed0.json``) follows the paper's
+  schedule shrunk to 10k: its learning rate has decayed to 0 at the end;
 - a long run's intermediate points (e.g. 10k and 30k of a 100k run) are taken
   mid-run, before its decay; only its last point has the decayed LR (where
   the record's ``planned_steps`` says so).
@@ -65,18 +65,18 @@ def run_of(row: Mapping[str, Any]) -> str:
     return match.group(1) if match else ""
 
 
-def training_length_rows(long_records: Sequence[Mapping[str, Any]], shipped: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
+def training_length_rows(long_records: Sequence[Mapping[str, Any]], seed0: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
     """Rows (method, iterations, run, accuracy, fed, ere_setting1, ere_setting2,
-    smoothness): the shipped 10k seed-0 records of the methods that have a long
+    smoothness): the 10k study's seed-0 records of the methods that have a long
     run, then each long run's points in order of iterations."""
     names = [n for n in METHODS if any(r["name"] == n for r in long_records)]
     names += sorted({r["name"] for r in long_records} - set(names))
     rows = []
     for name in names:
-        for record in shipped:
+        for record in seed0:
             if record["name"] == name and record.get("seed") == 0:
                 rows.append({"method": LABELS.get(name, name), "iterations": int(record["iterations"]),
-                             "run": "10k schedule, end (LR decayed to 0; the shipped seed 0)",
+                             "run": "10k schedule, end (LR decayed to 0; seed 0 of the 10k study)",
                              **{m: metric_value(record, m) for m in METRICS}})
         for record in sorted((r for r in long_records if r["name"] == name), key=lambda r: r["iterations"]):
             rows.append({"method": LABELS.get(name, name), "iterations": int(record["iterations"]), "run": _run_label(record),
@@ -94,15 +94,15 @@ def paper_numbers(paper: Mapping[str, Mapping[str, Any]], methods: Sequence[str]
     return out
 
 
-def shipped_records(record_dir: str | Path) -> list[dict[str, Any]]:
-    """Seed 0's 10k records (the shipped generators)."""
+def seed0_records(record_dir: str | Path) -> list[dict[str, Any]]:
+    """Seed 0's records of the 10k study."""
     return [r for r in read_records(Path(record_dir) / "ganmut" / "seeds", SEED_RECORD) if r.get("seed") == 0]
 
 
 PROTOCOL = ("long runs (seed 0, 128 px, batch 16, the shipped configs) scored by the evaluation's gpu protocol "
             "(Tables 1-3) at each iteration count; 'run' says which run a point comes from (where a method has two) and "
-            "whether it ends a schedule (LR decayed to 0) or is taken mid-run; the 10k-schedule rows are the shipped "
-            "seed-0 records")
+            "whether it ends a schedule (LR decayed to 0) or is taken mid-run; the 10k-schedule rows are seed 0 "
+            "of the 10k study; the last point of each run B is the shipped generator")
 
 
 def training_length_verdicts(rows: Sequence[Mapping[str, Any]], paper: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -151,7 +151,7 @@ def record_training_length(record_dir: str | Path, results_dir: str | Path) -> l
     long = read_training_length(record_dir)
     if not long:
         return None
-    rows = training_length_rows(long, shipped_records(record_dir))
+    rows = training_length_rows(long, seed0_records(record_dir))
     write_table(results_dir, "ganmut", "training_length", rows=rows, paper_numbers=paper_numbers(paper_values(record_dir)),
                 protocol=PROTOCOL, seeds=sorted({int(r.get("seed", 0)) for r in long}),
                 producer=CHAPTER)

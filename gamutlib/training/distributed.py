@@ -18,11 +18,18 @@ import torch.distributed as dist
 from torch import nn
 
 
+#: Set to 1 to join a process group even as a single process (``torchrun
+#: --nproc_per_node 1``): the multi-process code path (collectives, their
+#: capture in CUDA graphs) then runs, and can be checked, on one device.
+FORCE_GROUP_ENV = "GAMUT_PROCESS_GROUP"
+
+
 @dataclass(frozen=True)
 class World:
     rank: int = 0
     local_rank: int = 0
     size: int = 1
+    group: bool = False  # a process group was joined (size > 1, or forced with one process)
 
     @property
     def is_main(self) -> bool:
@@ -30,14 +37,17 @@ class World:
 
     @property
     def distributed(self) -> bool:
-        return self.size > 1
+        return self.size > 1 or self.group
 
 
 def init_from_env(device_kind: str) -> World:
-    """Join the process group torchrun describes (WORLD_SIZE > 1), else one process."""
+    """Join the process group torchrun describes (WORLD_SIZE > 1, or GAMUT_PROCESS_GROUP=1), else one process."""
     size = int(os.environ.get("WORLD_SIZE", "1"))
-    if size <= 1:
+    forced = os.environ.get(FORCE_GROUP_ENV, "0") == "1"
+    if size <= 1 and not forced:
         return World()
+    if "RANK" not in os.environ or "MASTER_ADDR" not in os.environ:
+        raise RuntimeError(f"{FORCE_GROUP_ENV}=1 or WORLD_SIZE > 1 needs a torchrun launch (RANK, MASTER_ADDR unset)")
     rank = int(os.environ["RANK"])
     local_rank = int(os.environ.get("LOCAL_RANK", rank))
     if not dist.is_initialized():
@@ -45,7 +55,7 @@ def init_from_env(device_kind: str) -> World:
         if device_kind == "cuda":
             torch.cuda.set_device(local_rank)
         dist.init_process_group(backend=backend)
-    return World(rank=rank, local_rank=local_rank, size=size)
+    return World(rank=rank, local_rank=local_rank, size=size, group=True)
 
 
 def rank_seed(seed: int, rank: int) -> int:

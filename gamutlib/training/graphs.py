@@ -11,6 +11,11 @@ A phase may be captured only when its ``fn`` is graph-safe (``Phase.capturable``
 no host syncs (``.item()``, printing tensors), no shapes or Python branches that
 depend on data or on ``step`` (the captured graph replays what it saw at
 capture). Random ops are fine: the default generator is graph-aware.
+
+Under torchrun the phase's gradient all_reduce (NCCL) is captured with the
+rest and replays with it: the ranks' collectives stay paired because every
+rank captures the same phases at the same step (the warm-up counts are equal)
+and the trainer drops a graph on all ranks if any rank failed to capture it.
 """
 
 from __future__ import annotations
@@ -28,14 +33,16 @@ if TYPE_CHECKING:
 class PhaseGraph:
     """One captured phase with static input and output tensors."""
 
-    def __init__(self, trainer: "Trainer", phase: Phase, batch: dict[str, torch.Tensor]) -> None:
+    def __init__(self, trainer: "Trainer", phase: Phase, batch: dict[str, torch.Tensor], thread_local: bool = False) -> None:
         self.phase = phase
         self.static_batch = {k: v.clone() if torch.is_tensor(v) else v for k, v in batch.items()}
         self.shapes = {k: (v.shape, v.dtype, v.stride()) for k, v in self.static_batch.items() if torch.is_tensor(v)}
         self.graph = torch.cuda.CUDAGraph()
         device = trainer.device
         torch.cuda.synchronize(device)
-        with torch.cuda.graph(self.graph):
+        # thread_local: under torchrun the process group's watchdog thread polls
+        # CUDA events while this thread captures; the global mode forbids that.
+        with torch.cuda.graph(self.graph, capture_error_mode="thread_local" if thread_local else "global"):
             out = trainer.phase_body(phase, self.static_batch)
         self.static_out = {k: v.detach() for k, v in out.items()}
 

@@ -105,7 +105,10 @@ class Trainer:
             torch.backends.cudnn.benchmark = config.cudnn_benchmark
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.autocast_dtype = torch.bfloat16 if (config.precision == "bf16" or (config.precision == "auto" and on_cuda)) else None
-        self.use_graphs = enabled(config.cuda_graphs, on_cuda) and on_cuda and not self.world.distributed
+        # Under torchrun the captured phase holds the gradient all_reduce too (NCCL
+        # collectives replay inside a CUDA graph); _run_phase makes the ranks agree
+        # on each capture, so no rank replays a collective the others skip.
+        self.use_graphs = enabled(config.cuda_graphs, on_cuda) and on_cuda
         self.use_compile = enabled(config.compile, on_cuda)
         fused = enabled(config.fused_adam, on_cuda)
 
@@ -243,22 +246,40 @@ class Trainer:
         if graph is not None and graph.accepts(batch):
             return graph.replay(batch)
         self._set_requires_grad(phase)
+        # Under torchrun a batch the graph does not take (a short last one, which
+        # may be on one rank only) runs eagerly: recapturing would call the ranks'
+        # capture agreement on this rank alone. Its eager all_reduce still pairs
+        # with the other ranks' replayed one (same gradients, same sizes).
+        recapture = graph is None or not self.world.distributed
         if (
             self.use_graphs
+            and recapture
             and phase.capturable
             and phase.name not in self._graph_failed
             and self._eager_runs.get(phase.name, 0) >= self.cfg.graph_warmup
         ):
             self._zero_grad(phase)
+            failure: Exception | None = None
             try:
-                self._graphs[phase.name] = PhaseGraph(self, phase, batch)
+                self._graphs[phase.name] = PhaseGraph(self, phase, batch, thread_local=self.world.distributed)
             except Exception as err:  # capture is an optimisation: any failure falls back to eager
-                self._graph_failed.add(phase.name)
-                warnings.warn(f"phase {phase.name!r} cannot be captured as a CUDA graph ({err}); running it eagerly")
+                failure = err
                 with contextlib.suppress(Exception):
                     torch.cuda.synchronize(self.device)
+            self._grad_state.clear()  # capture may leave any requires_grad pattern
+            # Every rank must take the same path: a graph replays its all_reduce,
+            # so one rank on the graph and another eager would pair collectives
+            # of different phases. If any rank failed, all run this phase eagerly.
+            if ddp.any_flag(failure is not None, self.world, self.device):
+                self._graphs.pop(phase.name, None)
+                self._graph_failed.add(phase.name)
+                reason = failure if failure is not None else "another rank could not capture it"
+                warnings.warn(f"phase {phase.name!r} cannot be captured as a CUDA graph ({reason}); running it eagerly")
+                self._zero_grad(phase)
             else:
-                self._grad_state.clear()  # capture may leave any requires_grad pattern
+                if self.world.is_main and not self.cfg.progress:
+                    group = f", {self.world.size} process(es) in a group" if self.world.distributed else ""
+                    print(f"step {self.step}: phase {phase.name!r} runs as a CUDA graph from here{group}", flush=True)
                 return self._graphs[phase.name].replay(batch)
         self._zero_grad(phase)
         if self.use_graphs and phase.capturable and phase.name not in self._graph_failed:

@@ -33,7 +33,8 @@
 #    under `book/results/eggan/ablations/`, the seeds' records under
 #    `book/results/eggan/seeds/`.
 #
-# StarGAN is not retrained: it is the GANmut series' shipped generator.
+# StarGAN is not retrained: it is the GANmut series' shipped generator (its
+# 100k run).
 # This chapter shows the configurations, puts the paper's settings beside
 # ours, and plots what the GPU runs recorded. No training happens here except,
 # where nothing is recorded, a few steps at tiny widths to show the log's shape.

@@ -97,9 +97,12 @@ show_table({"rows": [{"setting": k, "paper": str(v)} for k, v in PAPER_TRAINING.
             "protocol": "GANmut Sec. 5 and supplement Sec. 3", "seeds": []})
 
 # %% [markdown]
-# What the GPU runs reached (from their logs and resolved configs): seed 0,
-# the shipped run of each generator. Seeds 1 and 2 trained the same schedule;
-# their logs are in `book/results/ganmut/seeds/logs/`.
+# What the GPU runs of the 10k study reached (from their logs and resolved
+# configs): seed 0 of each generator. Seeds 1 and 2 trained the same
+# schedule; their logs are in `book/results/ganmut/seeds/logs/`. The shipped
+# StarGAN, GANmut and GGANmut are their 100k runs instead (the evaluation
+# chapter's "Does the gap close with training?"; their logs are in
+# `book/results/ganmut/training_length/logs/`); GANimation ships seed 0.
 
 # %%
 if record:
