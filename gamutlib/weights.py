@@ -46,8 +46,9 @@ import hashlib
 import json
 import lzma
 import os
+import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from gamutlib.atomic import atomic_write_bytes
 
@@ -99,6 +100,36 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 def _write_registry(path: Path, registry: Mapping[str, Any]) -> None:
     text = json.dumps(dict(sorted(registry.items())), indent=2, sort_keys=True) + "\n"
     atomic_write_bytes(path, text.encode())
+
+
+def lay_in(source: str | os.PathLike[str], names: Iterable[str] | None = None,
+           root: str | os.PathLike[str] | None = None) -> list[str]:
+    """Copy exports of another folder (``<source>/<name>.safetensors`` with its
+    ``registry.json``, e.g. record-only generators kept from an earlier gpu
+    session) into ``root`` (default: the shipped weights/), each with its
+    registry entry. ``names`` None: every name of the source registry. A name
+    whose file is absent is skipped; a file that does not match its entry is
+    a ValueError, before anything is copied. Returns the names laid in."""
+    source = Path(source)
+    root = Path(root) if root is not None else SHIPPED_ROOT
+    entries = read_registry(registry_path(source))
+    todo = []
+    for name in (list(entries) if names is None else list(names)):
+        file = plain_path(source, name)
+        if not file.exists():
+            continue
+        if name not in entries:
+            raise ValueError(f"{file}: {name} is not recorded in {registry_path(source)}")
+        if sha256_file(file) != entries[name].get("sha256"):
+            raise ValueError(f"{file}: its bytes do not match its entry in {registry_path(source)}")
+        todo.append(name)
+    target = read_registry(registry_path(root))
+    for name in todo:
+        shutil.copyfile(plain_path(source, name), plain_path(root, name))
+        target[name] = entries[name]
+    if todo:
+        _write_registry(registry_path(root), target)
+    return todo
 
 
 def _gamut_version() -> str:

@@ -287,3 +287,28 @@ def test_cli_errors_are_one_line(tmp_path):
     result = gamut("pack", "--root", tmp_path)
     assert result.exit_code == 1 and "does not match its registry entry" in result.output
     assert "Traceback" not in result.output
+
+
+# ------------------------------------------------------------------ laying kept exports in
+
+
+def test_lay_in_copies_files_with_their_entries_and_checks_them_first(tmp_path):
+    kept, target = tmp_path / "kept", tmp_path / "weights"
+    _, data_a = exported(kept, "ablation_a")
+    exported(kept, "ablation_b")
+    exported(target, "shipped")
+    assert weights.lay_in(kept, ["ablation_a", "not_here"], root=target) == ["ablation_a"]  # an absent file is skipped
+    assert (target / "ablation_a.safetensors").read_bytes() == data_a
+    registry = json.loads(registry_path(target).read_text())
+    assert sorted(registry) == ["ablation_a", "shipped"]
+    assert registry["ablation_a"] == json.loads(registry_path(kept).read_text())["ablation_a"]
+    # the CLI, every name of the source registry by default
+    result = CliRunner().invoke(main, ["weights", "lay-in", str(kept), "--root", str(target)])
+    assert result.exit_code == 0 and "ablation_a ablation_b" in result.output
+    # a file that does not match its entry: one clear error, nothing copied
+    set_registered_sha(kept, "ablation_b", "0" * 64)
+    (target / "ablation_b.safetensors").unlink()
+    before = registry_path(target).read_text()
+    result = CliRunner().invoke(main, ["weights", "lay-in", str(kept), "--root", str(target)])
+    assert result.exit_code != 0 and "do not match" in result.output
+    assert not (target / "ablation_b.safetensors").exists() and registry_path(target).read_text() == before

@@ -98,6 +98,25 @@ def unpack(names: tuple[str, ...], root: str | None) -> None:
     click.echo(f"{written} unpacked, {len(todo) - written} up to date ({time.perf_counter() - start:.1f} s)")
 
 
+@weights.command(name="lay-in")
+@click.argument("source", type=click.Path(exists=True, file_okay=False))
+@click.argument("names", nargs=-1)
+@root_option
+def lay_in_(source: str, names: tuple[str, ...], root: str | None) -> None:
+    """Copy SOURCE/<name>.safetensors (NAMES, default: every name of SOURCE's
+    registry.json) into the weights folder, each with its registry entry:
+    e.g. the record-only generators an earlier gpu session kept aside, laid in
+    to record a series again without training it. Files are checked against
+    SOURCE's registry first; a name without a file is skipped."""
+    from gamutlib.weights import lay_in
+
+    try:
+        laid = lay_in(source, [n.removesuffix(".safetensors") for n in names] or None, _folder(root))
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"laid in from {source}: {' '.join(laid) or 'nothing'}")
+
+
 @weights.command(name="list")
 @root_option
 def list_(root: str | None) -> None:

@@ -102,7 +102,7 @@ show_table({"rows": [{"setting": k, "paper": str(v)} for k, v in PAPER_TRAINING.
 # schedule; their logs are in `book/results/ganmut/seeds/logs/`. The shipped
 # StarGAN, GANmut and GGANmut are their 100k runs instead (the evaluation
 # chapter's "Does the gap close with training?"; their logs are in
-# `book/results/ganmut/training_length/logs/`); GANimation ships seed 0.
+# `book/results/ganmut/training_length/logs/`, gzipped); GANimation ships seed 0.
 
 # %%
 if record:

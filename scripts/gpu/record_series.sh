@@ -102,23 +102,8 @@ START=$(date +%s)
 say() { echo "[$(( $(date +%s) - START ))s] $*" | tee -a "$STATE"; }
 
 lay_in() {  # lay_in FOLDER NAME...: FOLDER/NAME.safetensors into weights/, each with its registry entry
-  "$PY" - "$@" <<'PYEOF'
-import json, shutil, sys
-from pathlib import Path
-from gamutlib.weights import SHIPPED_REGISTRY, SHIPPED_ROOT, read_registry, registry_path, sha256_file
-folder, names = Path(sys.argv[1]), sys.argv[2:]
-source, shipped = read_registry(registry_path(folder)), read_registry(SHIPPED_REGISTRY)
-for name in names:
-    file = folder / f"{name}.safetensors"
-    if not file.exists():
-        continue
-    entry = source[name]
-    if entry.get("sha256") != sha256_file(file):
-        sys.exit(f"{file}: its registry entry does not match the file")
-    shutil.copyfile(file, SHIPPED_ROOT / file.name)
-    shipped[name] = entry
-SHIPPED_REGISTRY.write_text(json.dumps(dict(sorted(shipped.items())), indent=2, sort_keys=True) + "\n")
-PYEOF
+  [ "$#" -gt 1 ] || return 0
+  "$PY" -m gamutlib.cli weights lay-in "$@" > /dev/null
 }
 
 shipped_names() {  # shipped_names PAPER...: every name of the shipped registry but the PAPERS' RECORD_ONLY

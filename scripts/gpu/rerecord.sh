@@ -24,21 +24,9 @@ FRESH=${FRESH:-}
 mkdir -p "$OUT" "$WORK"
 STATE=$WORK/state START=$(date +%s)
 say() { echo "[$(( $(date +%s) - START ))s] $*" | tee -a "$STATE"; }
-"$PY" - $KEPT <<'PYEOF' || { say "lay-in FAILED"; exit 1; }
-import json, shutil, sys
-from pathlib import Path
-from gamutlib.weights import SHIPPED_REGISTRY, SHIPPED_ROOT, read_registry, sha256_file
-shipped = read_registry(SHIPPED_REGISTRY)
-for folder in map(Path, sys.argv[1:]):
-    for name, entry in read_registry(folder / "registry.json").items():
-        file = folder / f"{name}.safetensors"
-        if sha256_file(file) != entry["sha256"]:
-            sys.exit(f"{file}: its registry entry does not match the file")
-        shutil.copyfile(file, SHIPPED_ROOT / file.name)
-        shipped[name] = entry
-        print("laid in", name)
-SHIPPED_REGISTRY.write_text(json.dumps(dict(sorted(shipped.items())), indent=2, sort_keys=True) + "\n")
-PYEOF
+for kept in $KEPT; do
+  "$PY" -m gamutlib.cli weights lay-in "$kept" || { say "lay-in of $kept FAILED"; exit 1; }
+done
 for nb in $FRESH; do rm -f "book/$nb.ipynb"; done
 record() {
   local only=(); for p in "$@"; do only+=(--only "$p"); done
